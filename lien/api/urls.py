@@ -1,0 +1,23 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import DefaultRouter
+
+from lien.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("users", views.UserViewSet, basename="api-users")
+router.register("invitations", views.InvitationViewSet, basename="api-invitations")
+
+urlpatterns = [
+    path("v1/me/", views.MeView.as_view(), name="api-me"),
+    path("v1/", include(router.urls)),
+    # The schema and its docs page hold no data: public, so any client can be generated.
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api_schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api_schema", permission_classes=[AllowAny]),
+        name="api_docs",
+    ),
+]

@@ -1,0 +1,71 @@
+"""Access helpers: every view reaches rows through these (404 outside, 403 without right)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404, redirect
+
+from lien.core.models import ApiToken, Invitation, Job, Membership, Profile
+from lien.core.rights import can
+
+
+def member_required(data_type: str | None = None, action: str = "view"):
+    """Login, an active membership, and (if given) the right for `action` on `data_type`.
+
+    With `data_type`, writes (POST) need `change` unless the view asks for more.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if request.membership is None:
+                return redirect("no_organization")
+            if data_type is not None:
+                require(request, action, data_type)
+            return view(request, *args, **kwargs)
+
+        wrapper.lien_rights = (data_type, action)
+        return wrapper
+
+    return decorator
+
+
+def require(request: HttpRequest, action: str, data_type: str) -> None:
+    if not can(request.membership, action, data_type):
+        raise PermissionDenied("Votre profil ne vous permet pas cette action.")
+
+
+def get_membership(request: HttpRequest, pk: int, action: str = "view") -> Membership:
+    require(request, action, "users")
+    return get_object_or_404(
+        Membership.objects.for_org(request.organization).select_related("user", "profile"), pk=pk
+    )
+
+
+def get_profile(request: HttpRequest, pk: int, action: str = "view") -> Profile:
+    require(request, action, "users")
+    return get_object_or_404(Profile.objects.for_org(request.organization), pk=pk)
+
+
+def get_invitation(request: HttpRequest, pk: int, action: str = "view") -> Invitation:
+    require(request, action, "users")
+    return get_object_or_404(Invitation.objects.for_org(request.organization), pk=pk)
+
+
+def get_api_token(request: HttpRequest, pk: int, action: str = "view") -> ApiToken:
+    """A member sees their own tokens; an administrator of users sees everyone's."""
+    tokens = ApiToken.objects.for_org(request.organization)
+    if not can(request.membership, action, "users"):
+        tokens = tokens.filter(user=request.user)
+    return get_object_or_404(tokens, pk=pk)
+
+
+def get_job(request: HttpRequest, pk: int) -> Job:
+    """A member follows the jobs of their organisation."""
+    return get_object_or_404(Job.objects.for_org(request.organization), pk=pk)

@@ -1,0 +1,89 @@
+"""The audit trail: one function writes every event, one reads a record's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from lien.core.models import ActorKind, AuditEvent, Organization
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does a change: a user, an import, a connector, a nightly rule, the system."""
+
+    kind: str = ActorKind.SYSTEM
+    user: Any = None
+    label: str = ""
+
+    @classmethod
+    def for_user(cls, user, *, via_api: bool = False) -> Actor:
+        return cls(kind=ActorKind.API if via_api else ActorKind.USER, user=user)
+
+    @classmethod
+    def system(cls, label: str = "Système") -> Actor:
+        return cls(kind=ActorKind.SYSTEM, label=label)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or ""
+    return value
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The values of `fields` as JSON-ready data, to diff before and after a change."""
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {
+        key: [before.get(key), value] for key, value in after.items() if before.get(key) != value
+    }
+
+
+def record_event(
+    *,
+    organization: Organization,
+    actor: Actor,
+    action: str,
+    target: models.Model,
+    changes: dict[str, list[Any]] | None = None,
+) -> AuditEvent:
+    """Write one audit row. Callers run inside the transaction of the change they record."""
+    return AuditEvent.objects.create(
+        organization=organization,
+        actor_kind=actor.kind,
+        actor_user=actor.user if getattr(actor.user, "pk", None) else None,
+        actor_label=actor.label[:200],
+        action=action,
+        target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
+        target_id=target.pk,
+        target_repr=str(target)[:250],
+        changes=changes or {},
+    )
+
+
+def history_for(*, organization: Organization, target: models.Model, limit: int = 50):
+    """A record's events, newest first."""
+    return (
+        AuditEvent.objects.for_org(organization)
+        .filter(
+            target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
+            target_id=target.pk,
+        )
+        .select_related("actor_user")
+        .order_by("-created_at", "-id")[:limit]
+    )

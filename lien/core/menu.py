@@ -1,0 +1,52 @@
+"""The left menu: only the areas that exist, only those the member may see.
+
+Each later app adds its entries to MENU; an entry is (label, url name, icon,
+(action, data_type) or None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from lien.core.rights import can
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    label: str
+    url_name: str
+    icon: str
+    right: tuple[str, str] | None = None
+    section: str = ""
+
+
+MENU: list[MenuEntry] = [
+    MenuEntry("Tableau de bord", "dashboard", "home"),
+    MenuEntry("Organisation", "settings_organization", "building", ("view", "settings"), "Paramètres"),
+    MenuEntry("Utilisateurs", "settings_users", "users", ("view", "users"), "Paramètres"),
+    MenuEntry("Profils et droits", "settings_profiles", "shield", ("view", "users"), "Paramètres"),
+    MenuEntry("Jetons API", "settings_tokens", "key", None, "Paramètres"),
+    MenuEntry("Historique", "settings_history", "clock", ("view", "settings"), "Paramètres"),
+    MenuEntry("Documentation API", "api_docs", "book", None, "Aide"),
+]
+
+
+def menu_for(request) -> list[dict]:
+    """Sections of visible entries, the current one marked."""
+    current = getattr(request.resolver_match, "url_name", None)
+    sections: dict[str, list[dict]] = {}
+    for entry in MENU:
+        if entry.right and not can(request.membership, *entry.right):
+            continue
+        sections.setdefault(entry.section, []).append(
+            {
+                "label": entry.label,
+                "url": reverse(entry.url_name),
+                "icon": entry.icon,
+                "active": current == entry.url_name
+                or (current or "").startswith(entry.url_name + "_"),
+            }
+        )
+    return [{"title": title, "entries": entries} for title, entries in sections.items()]
