@@ -14,7 +14,14 @@ class OrganizationSerializer(serializers.ModelSerializer):
 class ProfileSerializer(serializers.ModelSerializer):
     class Meta:
         model = Profile
-        fields = ["id", "name", "description", "rights", "hide_payment_data", "hide_sensitive_fields"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "rights",
+            "hide_payment_data",
+            "hide_sensitive_fields",
+        ]
 
 
 class MeSerializer(serializers.Serializer):
@@ -40,7 +47,16 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "user_id", "email", "full_name", "profile", "profile_name", "is_active", "joined_at"]
+        fields = [
+            "id",
+            "user_id",
+            "email",
+            "full_name",
+            "profile",
+            "profile_name",
+            "is_active",
+            "joined_at",
+        ]
         read_only_fields = ["joined_at"]
 
     def __init__(self, *args, **kwargs):

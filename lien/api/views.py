@@ -18,7 +18,9 @@ from lien.core.rights import rights_table
 
 def as_api_error(error: ValidationError) -> ApiValidationError:
     if hasattr(error, "error_dict"):
-        return ApiValidationError({k: [m for e in v for m in e.messages] for k, v in error.error_dict.items()})
+        return ApiValidationError(
+            {k: [m for e in v for m in e.messages] for k, v in error.error_dict.items()}
+        )
     return ApiValidationError({"detail": error.messages})
 
 
@@ -64,6 +66,7 @@ class UserViewSet(
 
     data_type = "users"
     serializer_class = UserSerializer
+    queryset = Membership.objects.none()  # typed for the schema; get_queryset narrows
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -88,7 +91,10 @@ class UserViewSet(
     def perform_destroy(self, instance):
         try:
             services.change_membership(
-                organization=self.organization, actor=self.actor(), membership=instance, is_active=False
+                organization=self.organization,
+                actor=self.actor(),
+                membership=instance,
+                is_active=False,
             )
         except ValidationError as error:
             raise as_api_error(error) from error
@@ -106,6 +112,7 @@ class InvitationViewSet(
 
     data_type = "users"
     serializer_class = InvitationSerializer
+    queryset = Invitation.objects.none()  # typed for the schema; get_queryset narrows
 
     def get_queryset(self):
         return Invitation.objects.for_org(self.organization).select_related("profile")
@@ -125,6 +132,6 @@ class InvitationViewSet(
         return Response(self.get_serializer(invitation).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
-        services.revoke_invitation(organization=self.organization, actor=self.actor(), invitation=instance)
-
-
+        services.revoke_invitation(
+            organization=self.organization, actor=self.actor(), invitation=instance
+        )

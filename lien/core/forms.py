@@ -63,7 +63,9 @@ class SignUpForm(PasswordFields):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("Un compte existe déjà avec cette adresse : connectez-vous.")
+            raise forms.ValidationError(
+                "Un compte existe déjà avec cette adresse : connectez-vous."
+            )
         return email
 
 
@@ -132,12 +134,8 @@ class ProfileForm(forms.Form):
 
     name = forms.CharField(label="Nom", max_length=80)
     description = forms.CharField(label="Description", max_length=250, required=False)
-    hide_payment_data = forms.BooleanField(
-        label="Masquer les données de paiement", required=False
-    )
-    hide_sensitive_fields = forms.BooleanField(
-        label="Masquer les champs sensibles", required=False
-    )
+    hide_payment_data = forms.BooleanField(label="Masquer les données de paiement", required=False)
+    hide_sensitive_fields = forms.BooleanField(label="Masquer les champs sensibles", required=False)
 
     def __init__(self, *args, profile: Profile | None = None, **kwargs):
         if profile is not None and "initial" not in kwargs:

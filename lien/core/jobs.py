@@ -23,7 +23,9 @@ def start_job(
     *, organization: Organization, kind: str, label: str, task, created_by=None, **kwargs: Any
 ) -> Job:
     """Create the Job row and enqueue `task(job_id=…, **kwargs)` once the transaction commits."""
-    job = Job.objects.create(organization=organization, kind=kind, label=label, created_by=created_by)
+    job = Job.objects.create(
+        organization=organization, kind=kind, label=label, created_by=created_by
+    )
 
     def enqueue() -> None:
         result = task.enqueue(job_id=job.pk, **kwargs)

@@ -24,7 +24,9 @@ class MenuEntry:
 
 MENU: list[MenuEntry] = [
     MenuEntry("Tableau de bord", "dashboard", "home"),
-    MenuEntry("Organisation", "settings_organization", "building", ("view", "settings"), "Paramètres"),
+    MenuEntry(
+        "Organisation", "settings_organization", "building", ("view", "settings"), "Paramètres"
+    ),
     MenuEntry("Utilisateurs", "settings_users", "users", ("view", "users"), "Paramètres"),
     MenuEntry("Profils et droits", "settings_profiles", "shield", ("view", "users"), "Paramètres"),
     MenuEntry("Jetons API", "settings_tokens", "key", None, "Paramètres"),

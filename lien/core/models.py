@@ -27,7 +27,10 @@ class TenantModel(models.Model):
     """A row that belongs to exactly one organisation."""
 
     organization = models.ForeignKey(
-        "core.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+        "core.Organization",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("organisation"),
     )
 
     objects = TenantManager()
@@ -136,8 +139,10 @@ class Profile(TenantModel):
         return self.name
 
     def allows(self, action: str, data_type: str) -> bool:
-        return action in ACTIONS and data_type in DATA_TYPES and action in self.rights.get(
-            data_type, []
+        return (
+            action in ACTIONS
+            and data_type in DATA_TYPES
+            and action in self.rights.get(data_type, [])
         )
 
 

@@ -146,12 +146,14 @@ def save_profile(
     before = {} if creating else snapshot(profile, PROFILE_FIELDS)
     if creating:
         profile = Profile(organization=organization)
-    if profile.is_builtin and profile.name == ADMIN_PROFILE:
-        if name != ADMIN_PROFILE or clean_rights(rights) != profile.rights or hide_payment_data:
-            raise ValidationError(
-                "Le profil « Administrateur » garde tous les droits : "
-                "créez un autre profil pour restreindre des droits."
-            )
+    is_admin_profile = profile.is_builtin and profile.name == ADMIN_PROFILE
+    if is_admin_profile and (
+        name != ADMIN_PROFILE or clean_rights(rights) != profile.rights or hide_payment_data
+    ):
+        raise ValidationError(
+            "Le profil « Administrateur » garde tous les droits : "
+            "créez un autre profil pour restreindre des droits."
+        )
     profile.name = name
     profile.description = description
     profile.rights = clean_rights(rights)
@@ -214,9 +216,7 @@ def change_membership(
         membership.is_active = is_active
     membership.save()
     if was_admin and _active_admin_count(organization) == 0:
-        raise ValidationError(
-            "L'association doit garder au moins un administrateur actif."
-        )
+        raise ValidationError("L'association doit garder au moins un administrateur actif.")
     after = {"profile": str(membership.profile), "is_active": membership.is_active}
     record_event(
         organization=organization,
@@ -248,9 +248,7 @@ def invitation_from_token(token: str) -> Invitation:
         ) from error
     except signing.BadSignature as error:
         raise ValidationError("Ce lien d'invitation n'est pas valide.") from error
-    invitation = (
-        Invitation.objects.select_related("organization", "profile").filter(pk=pk).first()
-    )
+    invitation = Invitation.objects.select_related("organization", "profile").filter(pk=pk).first()
     if invitation is None or invitation.revoked_at:
         raise ValidationError("Cette invitation a été annulée.")
     if invitation.accepted_at:
@@ -314,8 +312,7 @@ def accept_invitation(
         )
     elif user.email.lower() != invitation.email.lower():
         raise ValidationError(
-            f"Cette invitation est adressée à {invitation.email} : "
-            "connectez-vous avec ce compte."
+            f"Cette invitation est adressée à {invitation.email} : connectez-vous avec ce compte."
         )
     organization = invitation.organization
     membership, created = Membership.objects.get_or_create(

@@ -9,7 +9,9 @@ urlpatterns = [
     path("creer-mon-espace/", views.sign_up, name="sign_up"),
     path(
         "connexion/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
@@ -68,9 +70,7 @@ urlpatterns = [
     path("parametres/jetons/", views.settings_tokens, name="settings_tokens"),
     path("parametres/jetons/<int:pk>/revoquer/", views.revoke_token, name="settings_token_revoke"),
     path("parametres/historique/", views.settings_history, name="settings_history"),
-    path(
-        "parametres/historique/export/", views.export_history, name="settings_history_export"
-    ),
+    path("parametres/historique/export/", views.export_history, name="settings_history_export"),
     path("taches/<int:pk>/", views.job_progress, name="job_progress"),
     path("taches/<int:pk>/fichier/", views.job_file, name="job_file"),
 ]

@@ -107,9 +107,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             except ValidationError as error:
                 form_errors_to(form, error)
             else:
-                login(
-                    request, membership.user, backend="django.contrib.auth.backends.ModelBackend"
-                )
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
                 request.session[SESSION_KEY] = invitation.organization_id
                 messages.success(request, f"Bienvenue dans {invitation.organization.name} !")
                 return redirect("dashboard")
@@ -207,9 +205,7 @@ def settings_users(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form_errors_to(form, error)
             else:
-                messages.success(
-                    request, f"Invitation envoyée à {form.cleaned_data['email']}."
-                )
+                messages.success(request, f"Invitation envoyée à {form.cleaned_data['email']}.")
                 return redirect("settings_users")
     members = (
         Membership.objects.for_org(organization)
@@ -259,9 +255,7 @@ def settings_member(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "member": membership,
             "form": form,
-            "history": selectors.history(
-                organization=request.organization, target=membership.user
-            ),
+            "history": selectors.history(organization=request.organization, target=membership.user),
         },
     )
 
