@@ -171,7 +171,7 @@ class Invitation(TenantModel):
     """An emailed, signed invitation to join an organisation; valid 7 days."""
 
     email = models.EmailField(_("email"))
-    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="+")
+    profile = models.ForeignKey(Profile, on_delete=models.PROTECT, related_name="invitations")
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

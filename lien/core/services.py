@@ -179,6 +179,10 @@ def delete_profile(*, organization: Organization, actor: Actor, profile: Profile
         raise ValidationError(
             "Ce profil est attribué à des utilisateurs : changez d'abord leur profil."
         )
+    if profile.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).exists():
+        raise ValidationError(
+            "Des invitations en attente utilisent ce profil : annulez-les d'abord."
+        )
     record_event(
         organization=organization, actor=actor, action=AuditEvent.Action.DELETE, target=profile
     )
