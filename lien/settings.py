@@ -115,9 +115,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     # A file, not memory, so the real worker process and the browser tests'
-    # live server see the same test database as the test itself.
+    # live server see the same test database as the test itself; one per test
+    # run so that two runs side by side never share it.
     DATABASES["default"]["TEST"] = {
-        "NAME": os.environ.get("LIEN_TEST_DB", str(VAR_DIR / "test.sqlite3"))
+        "NAME": os.environ.get("LIEN_TEST_DB", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,52 @@
+"""Quick start: migrate, load the demo, serve Lien with its background worker.
+
+Ctrl-C stops both. Safe to run again: migrations and the demo are idempotent.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Prépare la base, charge l'association de démonstration et lance Lien avec son worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="adresse:port du serveur")
+        parser.add_argument("--no-demo", action="store_true", help="ne pas charger la démo")
+
+    def handle(self, *args, addr: str, no_demo: bool, **options):
+        self.stdout.write("Migration de la base…")
+        call_command("migrate", interactive=False, verbosity=0)
+        if not no_demo:
+            call_command("demo")
+        manage = Path(settings.BASE_DIR) / "manage.py"
+        worker = subprocess.Popen(
+            [sys.executable, str(manage), "db_worker", "--no-startup-delay"],
+            env=os.environ.copy(),
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nLien est prêt sur http://{addr}/ (worker de tâches lancé, pid {worker.pid}).\n"
+                "Connexion de démonstration : demo@lien.local / demo-lien-2026\n"
+                "Ctrl-C arrête le serveur et le worker.\n"
+            )
+        )
+        try:
+            call_command("runserver", addr, use_reloader=False, use_threading=True)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+            self.stdout.write("Lien est arrêté.")
