@@ -83,6 +83,8 @@ class AcceptInvitationForm(PasswordFields):
 
 
 class OrganizationForm(forms.ModelForm):
+    website = forms.URLField(label="Site web", required=False, assume_scheme="https")
+
     class Meta:
         model = Organization
         fields = [

@@ -27,7 +27,15 @@ from lien.core.forms import (
 )
 from lien.core.jobs import start_job
 from lien.core.middleware import SESSION_KEY
-from lien.core.models import ApiToken, AuditEvent, Invitation, Job, Membership, Profile
+from lien.core.models import (
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Job,
+    Membership,
+    Organization,
+    Profile,
+)
 from lien.core.rights import ACTIONS, DATA_TYPES, can
 from lien.core.tasks import export_audit_log
 
@@ -167,16 +175,21 @@ def settings_organization(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(instance=organization)
     if request.method == "POST":
         access.require(request, "change", "settings")
-        form = OrganizationForm(request.POST, request.FILES, instance=organization)
+        # The form validates a copy: a ModelForm writes into its instance, and the
+        # service must see the values before the change to record what changed.
+        form = OrganizationForm(
+            request.POST, request.FILES, instance=Organization.objects.get(pk=organization.pk)
+        )
         if form.is_valid():
             services.update_organization(
                 organization=organization,
                 actor=Actor.for_user(request.user),
-                **{f: form.cleaned_data[f] for f in form.Meta.fields},
+                **{f: form.cleaned_data[f] for f in form.Meta.fields if f != "logo"},
+                # False means "clear the logo" in a ModelForm.
+                logo=form.cleaned_data["logo"] or "",
             )
             messages.success(request, "Les informations de l'association sont enregistrées.")
             return redirect("settings_organization")
-        organization.refresh_from_db()
     return render(
         request,
         "core/settings_organization.html",
