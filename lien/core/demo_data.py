@@ -284,7 +284,7 @@ def luhn_complete(digits: str) -> str:
 
 # Row generation ---------------------------------------------------------------------
 
-HOUSEHOLD_COLUMNS = ("name", "street", "postal_code", "city", "country", "created_at")
+HOUSEHOLD_COLUMNS = ("name", "street", "street2", "postal_code", "city", "country", "created_at")
 CONTACT_COLUMNS = (
     "civility", "first_name", "last_name", "email", "email2", "mobile", "phone", "street",
     "street2", "postal_code", "city", "country", "birth_date", "preferred_language", "notes",
@@ -390,7 +390,7 @@ class CommunityGenerator:
                     household = household_no
                     partner_of = ((last, last_norm, last_mail), (street, postal_code, city))
                     households.append(
-                        (f"Foyer {last}", street, postal_code, city, "FR", created_at)
+                        (f"Foyer {last}", street, "", postal_code, city, "FR", created_at)
                     )
                 else:
                     households.append(None)
@@ -695,6 +695,20 @@ class OrmWriter(Writer):
         ]
         created = model.objects.bulk_create(objects, batch_size=2000)
         return [obj.pk for obj in created]
+
+
+def delete_organization_rows(organization: Organization) -> None:
+    """Remove an organisation and all its rows, big tables first and without the collector."""
+    from lien.core.models import Membership
+
+    for model in (
+        Interaction, MembershipPeriod, Payment, ContactLabel, StructureLabel, GroupMembership,
+        ContactStructureLink, Contact, Household, Structure,
+    ):  # fmt: skip
+        model.objects.for_org(organization)._raw_delete(model.objects.db)
+    # Membership.profile is PROTECT: members go before their profiles.
+    Membership.objects.for_org(organization).delete()
+    organization.delete()
 
 
 # Orchestration ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from lien.core.audit import Actor, record_event
-from lien.core.demo_data import OrmWriter, Sizes, build_community
+from lien.core.demo_data import OrmWriter, Sizes, build_community, delete_organization_rows
 from lien.core.models import AuditEvent, Membership, Organization, Profile, User
 from lien.core.services import create_organization
 
@@ -18,19 +18,6 @@ DEMO_EMAIL = "demo@lien.local"
 DEMO_PASSWORD = "demo-lien-2026"
 READER_EMAIL = "lecteur@lien.local"
 DEMO_SEED = 2026
-
-
-def delete_organization_rows(organization: Organization) -> None:
-    """Remove an organisation and all its rows, children first (payments protect payers)."""
-    from lien.contacts.models import Contact, Structure
-    from lien.interactions.models import Interaction
-    from lien.payments.models import MembershipPeriod, Payment
-
-    for model in (Interaction, MembershipPeriod, Payment, Contact, Structure):
-        model.objects.for_org(organization)._raw_delete(model.objects.db)
-    # Membership.profile is PROTECT: members go before their profiles.
-    Membership.objects.for_org(organization).delete()
-    organization.delete()
 
 
 class Command(BaseCommand):
