@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -240,6 +241,10 @@ class ActorKind(models.TextChoices):
     SYSTEM = "system", _("Système")
 
 
+# Labels of recorded changes that are not fields of the target model.
+CHANGE_LABELS = {"profile": "profil", "email": "email"}
+
+
 class AuditEvent(TenantModel):
     """Who changed what and when, with the changed fields: every record's provenance."""
 
@@ -275,6 +280,19 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.target_repr}"
+
+    @property
+    def change_rows(self) -> list[tuple[str, object, object]]:
+        """(field label, old, new) for display: labels in the interface's words."""
+        model = self.target_type.model_class()
+        rows = []
+        for name, (old, new) in self.changes.items():
+            try:
+                label = str(model._meta.get_field(name).verbose_name) if model else name
+            except FieldDoesNotExist:  # not a model field (a custom field, a relation)
+                label = CHANGE_LABELS.get(name, name)
+            rows.append((label[:1].upper() + label[1:], old, new))
+        return rows
 
     @property
     def actor_display(self) -> str:

@@ -289,7 +289,7 @@ def revoke_invitation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required("users", "view")
 def settings_profiles(request: HttpRequest) -> HttpResponse:
-    profiles = Profile.objects.for_org(request.organization).order_by("-is_builtin", "name")
+    profiles = Profile.objects.for_org(request.organization).order_by("-is_builtin", "pk")
     return render(
         request,
         "core/settings_profiles.html",
