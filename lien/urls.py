@@ -4,3 +4,7 @@ urlpatterns = [
     path("", include("lien.core.urls")),
     path("api/", include("lien.api.urls")),
 ]
+
+handler403 = "lien.core.errors.permission_denied"
+handler404 = "lien.core.errors.page_not_found"
+handler500 = "lien.core.errors.server_error"

@@ -65,6 +65,7 @@ class UserViewSet(
     """The organisation's members. Deleting deactivates: history stays attached."""
 
     data_type = "users"
+    lookup_value_regex = r"[0-9]+"
     serializer_class = UserSerializer
     queryset = Membership.objects.none()  # typed for the schema; get_queryset narrows
     http_method_names = ["get", "patch", "delete", "head", "options"]
@@ -111,6 +112,7 @@ class InvitationViewSet(
     """Invite people by email; the link is emailed and valid 7 days."""
 
     data_type = "users"
+    lookup_value_regex = r"[0-9]+"
     serializer_class = InvitationSerializer
     queryset = Invitation.objects.none()  # typed for the schema; get_queryset narrows
 
