@@ -14,11 +14,11 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         if not raw:
             return
         if len(raw) > 1:
-            raise ValidationError({name: [f"Le paramètre « {name} » est donné plusieurs fois."]})
+            raise ValidationError({name: [f"Le paramètre « {name} » est donné plusieurs fois."]})
         try:
             value = int(raw[0])
         except ValueError as error:
-            raise ValidationError({name: [f"« {raw[0]} » n'est pas un nombre entier."]}) from error
+            raise ValidationError({name: [f"« {raw[0]} » n'est pas un nombre entier."]}) from error
         if value < minimum:
             raise ValidationError({name: [f"La valeur minimale est {minimum}."]})
         if maximum is not None and value > maximum:

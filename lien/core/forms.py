@@ -115,11 +115,16 @@ class OrganizationForm(forms.ModelForm):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label="Email de la personne invitée")
-    profile = forms.ModelChoiceField(label="Profil", queryset=Profile.objects.none())
+    profile = forms.ModelChoiceField(
+        label="Profil", queryset=Profile.objects.none(), empty_label=None
+    )
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["profile"].queryset = Profile.objects.for_org(organization)
+        profiles = Profile.objects.for_org(organization).order_by("-is_builtin", "pk")
+        self.fields["profile"].queryset = profiles
+        # The least powerful default profile: rights are added on purpose, not by accident.
+        self.fields["profile"].initial = profiles.filter(name="Lecteur").first()
 
 
 class MembershipForm(forms.Form):
@@ -184,5 +189,5 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(
         label="Nom du jeton",
         max_length=100,
-        help_text="Pour vous souvenir de son usage, par exemple « Synchronisation site web ».",
+        help_text="Pour vous souvenir de son usage, par exemple « Synchronisation site web ».",
     )

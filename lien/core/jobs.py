@@ -66,11 +66,12 @@ def run_job(job_id: int, work: Callable[[Job, Progress], dict | None]) -> dict:
             message=f"Échec : {error}"[:500],
         )
         raise
-    job.refresh_from_db(fields=["message"])
+    # The work may name its outcome (« 2 346 lignes exportées. »); the message
+    # shown while running must not survive the end.
     Job.objects.filter(pk=job_id).update(
         status=Job.Status.SUCCEEDED,
         finished_at=timezone.now(),
         result=result,
-        message=job.message or "Terminé.",
+        message=str(result.get("message") or "Terminé.")[:500],
     )
     return result

@@ -23,6 +23,7 @@ from lien.core.models import (
     User,
 )
 from lien.core.rights import ADMIN_PROFILE, DEFAULT_PROFILES, clean_rights
+from lien.interactions.defaults import seed_interaction_types
 
 INVITATION_SALT = "lien.invitation"
 ORGANIZATION_FIELDS = [
@@ -77,6 +78,7 @@ def create_organization(
     )
     admin_profile = next(p for p in profiles if p.name == ADMIN_PROFILE)
     Membership.objects.create(organization=organization, user=admin, profile=admin_profile)
+    seed_interaction_types(organization)
     record_event(
         organization=organization,
         actor=actor or Actor.for_user(admin),
@@ -141,7 +143,7 @@ def save_profile(
     if profile is not None:
         duplicate = duplicate.exclude(pk=profile.pk)
     if duplicate.exists():
-        raise ValidationError({"name": f"Un profil « {name} » existe déjà."})
+        raise ValidationError({"name": f"Un profil « {name} » existe déjà."})
     creating = profile is None
     before = {} if creating else snapshot(profile, PROFILE_FIELDS)
     if creating:
@@ -151,7 +153,7 @@ def save_profile(
         name != ADMIN_PROFILE or clean_rights(rights) != profile.rights or hide_payment_data
     ):
         raise ValidationError(
-            "Le profil « Administrateur » garde tous les droits : "
+            "Le profil « Administrateur » garde tous les droits : "
             "créez un autre profil pour restreindre des droits."
         )
     profile.name = name

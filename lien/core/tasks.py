@@ -80,7 +80,11 @@ def write_audit_export(job: Job, progress) -> dict:
         f"exports/{job.organization_id}/historique-{job.pk}.csv",
         ContentFile(buffer.getvalue().encode("utf-8")),
     )
-    return {"file": name, "rows": done}
+    return {
+        "file": name,
+        "rows": done,
+        "message": f"{done:,} lignes exportées.".replace(",", "\u202f"),
+    }
 
 
 @task()

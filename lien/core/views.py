@@ -79,7 +79,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             member = Membership.objects.select_related("user").get(organization=organization)
             login(request, member.user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[SESSION_KEY] = organization.pk
-            messages.success(request, f"Bienvenue ! L'espace « {organization.name} » est prêt.")
+            messages.success(request, f"Bienvenue ! L'espace « {organization.name} » est prêt.")
             return redirect("dashboard")
     return render(request, "core/sign_up.html", {"form": form})
 
@@ -209,7 +209,7 @@ def settings_users(request: HttpRequest) -> HttpResponse:
         form = InvitationForm(request.POST, organization=organization)
         if form.is_valid():
             try:
-                services.invite_user(
+                invitation = services.invite_user(
                     organization=organization,
                     actor=Actor.for_user(request.user),
                     email=form.cleaned_data["email"],
@@ -218,7 +218,11 @@ def settings_users(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form_errors_to(form, error)
             else:
-                messages.success(request, f"Invitation envoyée à {form.cleaned_data['email']}.")
+                messages.success(
+                    request,
+                    f"Invitation enregistrée pour {invitation.email} : "
+                    "l'email part dans un instant.",
+                )
                 return redirect("settings_users")
     members = (
         Membership.objects.for_org(organization)
@@ -323,7 +327,7 @@ def settings_profile(request: HttpRequest, pk: int | None = None) -> HttpRespons
             except ValidationError as error:
                 form_errors_to(form, error)
             else:
-                messages.success(request, f"Profil « {profile.name} » enregistré.")
+                messages.success(request, f"Profil « {profile.name} » enregistré.")
                 return redirect("settings_profiles")
     return render(request, "core/settings_profile.html", {"profile": profile, "form": form})
 
@@ -339,7 +343,7 @@ def delete_profile(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, f"Profil « {profile.name} » supprimé.")
+        messages.success(request, f"Profil « {profile.name} » supprimé.")
     return redirect("settings_profiles")
 
 
@@ -378,7 +382,7 @@ def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
     services.revoke_api_token(
         organization=request.organization, actor=Actor.for_user(request.user), token=token
     )
-    messages.success(request, f"Le jeton « {token.name} » est révoqué.")
+    messages.success(request, f"Le jeton « {token.name} » est révoqué.")
     return redirect("settings_tokens")
 
 

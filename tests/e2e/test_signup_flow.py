@@ -104,11 +104,11 @@ def test_invited_volunteer_joins_as_reader(browsing):
     invite.get_by_role("button", name="Envoyer l'invitation").click()
 
     # Then the invitation is pending in the table and its email went out
-    expect(admin.get_by_text("Invitation envoyée à sacha@exemple.org.")).to_be_visible()
+    expect(admin.get_by_text("Invitation enregistrée pour sacha@exemple.org")).to_be_visible()
     pending = admin.locator("section.card", has=admin.get_by_role("heading", name="en attente"))
     row = pending.get_by_role("row", name=re.compile("sacha@exemple.org"))
     expect(row).to_contain_text("Lecteur")
-    expect(row).to_contain_text("en attente")
+    expect(row).to_contain_text("En attente")
     browsing.screenshot(admin, "invitation-en-attente")
     invitation = Invitation.objects.get(email="sacha@exemple.org")
     assert invitation.email_sent_at is not None
