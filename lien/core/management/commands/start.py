@@ -6,6 +6,7 @@ Ctrl-C stops both. Safe to run again: migrations and the demo are idempotent.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -23,6 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="ne pas charger la démo")
 
     def handle(self, *args, addr: str, no_demo: bool, **options):
+        # Ctrl-C and a service manager's SIGTERM both stop the server and the worker,
+        # even when a parent shell started us with SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
         self.stdout.write("Migration de la base…")
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo:
@@ -41,7 +50,7 @@ class Command(BaseCommand):
         )
         try:
             call_command("runserver", addr, use_reloader=False, use_threading=True)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):
             pass
         finally:
             worker.terminate()
