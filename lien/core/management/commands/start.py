@@ -40,6 +40,9 @@ class Command(BaseCommand):
         worker = subprocess.Popen(
             [sys.executable, str(manage), "db_worker", "--no-startup-delay"],
             env=os.environ.copy(),
+            # Its own session: Ctrl-C reaches this command only, which then stops
+            # the worker cleanly (SIGTERM) instead of interrupting it mid-import.
+            start_new_session=True,
         )
         self.stdout.write(
             self.style.SUCCESS(
