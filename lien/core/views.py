@@ -193,7 +193,11 @@ def settings_organization(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/settings_organization.html",
-        {"form": form, "editable": editable},
+        {
+            "form": form,
+            "editable": editable,
+            "history": selectors.history(organization=organization, target=organization),
+        },
     )
 
 
