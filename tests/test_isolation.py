@@ -1,94 +1,17 @@
-"""The isolation suite: every URL pattern and API endpoint, four personas.
-
-- anonymous → login redirect (pages) or 401 (API);
-- a member of another organisation → 404 on this organisation's rows, and never
-  this organisation's data on list pages;
-- a read-only member (profile « Lecteur ») → 403 where the profile lacks the right;
-- an administrator → success.
-
-Each later issue adds its URLs to CASES. `test_every_url_is_covered` fails when
-a URL name has no case, so a new page cannot ship untested.
-"""
+"""The isolation suite: every URL and API endpoint, four personas (see tests/isolation.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import importlib
+import pkgutil
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from lien.core.audit import Actor
-from lien.core.jobs import start_job
-from lien.core.models import ApiToken, Invitation, Job, Membership, Organization, Profile
 from lien.core.rights import can
-from lien.core.services import create_api_token, invite_user, save_profile
-from lien.core.tasks import export_audit_log
-from tests.conftest import add_member, api_client_for, client_for
-
-SUCCESS = {200, 201, 204, 302}
-
-
-@dataclass
-class World:
-    """The rows of one organisation that URLs point at."""
-
-    organization: Organization
-    admin: Membership
-    member: Membership
-    profile: Profile
-    invitation: Invitation
-    token: ApiToken
-    job: Job
-    marker: str  # text only this organisation's pages show
-
-
-def build_world(organization: Organization, marker_email: str) -> World:
-    admin = Membership.objects.select_related("user", "profile").get(
-        organization=organization, profile__name="Administrateur"
-    )
-    member = add_member(organization, f"editeur.{organization.slug}@example.org", "Éditeur")
-    actor = Actor.for_user(admin.user)
-    profile = save_profile(
-        organization=organization,
-        actor=actor,
-        name="Bénévoles",
-        rights={"contacts": ["view"]},
-    )
-    invitation = invite_user(
-        organization=organization, actor=actor, email=marker_email, profile=profile
-    )
-    token, _key = create_api_token(
-        organization=organization, actor=actor, user=admin.user, name="outil"
-    )
-    job = start_job(
-        organization=organization, kind="audit_export", label="Export", task=export_audit_log
-    )
-    return World(organization, admin, member, profile, invitation, token, job, marker_email)
-
-
-@dataclass
-class Write:
-    method: str
-    right: tuple[str, str] | None  # (action, data_type); None: any member may
-    data: Callable[[World], dict] = lambda w: {}
-
-
-@dataclass
-class Case:
-    """How to reach one URL name and what it requires."""
-
-    kwargs: Callable[[World], dict] = lambda w: {}
-    view_right: tuple[str, str] | None = None  # None: any member may GET
-    writes: list[Write] = field(default_factory=list)
-    get: bool = True
-    api: bool = False
-    scoped: bool = False  # points at one row of the organisation (→ 404 for outsiders)
-
-
-def pk_of(attr: str) -> Callable[[World], dict]:
-    return lambda w: {"pk": getattr(w, attr).pk}
-
+from tests.conftest import api_client_for, client_for
+from tests.isolation import SUCCESS, Case, World, Write, build_world, pk_of
 
 CASES: dict[str, Case] = {
     # Core pages
@@ -189,6 +112,17 @@ CASES: dict[str, Case] = {
         writes=[Write("delete", ("delete", "users"))],
     ),
 }
+
+
+def _app_cases() -> None:
+    """Merge the CASES of every tests/isolation_<app>.py module."""
+    folder = Path(__file__).parent
+    for module in pkgutil.iter_modules([str(folder)]):
+        if module.name.startswith("isolation_"):
+            CASES.update(importlib.import_module(f"tests.{module.name}").CASES)
+
+
+_app_cases()
 
 # Reachable without an organisation: public pages, and the user's own account pages.
 PUBLIC = {

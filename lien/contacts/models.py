@@ -109,7 +109,13 @@ class Contact(TenantModel):
                 fields=["organization", "last_name_normalized", "first_name_normalized"],
                 name="contact_org_name",
             ),
+            models.Index(
+                fields=["organization", "first_name_normalized"], name="contact_org_first"
+            ),
             models.Index(fields=["organization", "phone_e164"], name="contact_org_phone"),
+            models.Index(fields=["organization", "city"], name="contact_org_city"),
+            models.Index(fields=["organization", "postal_code"], name="contact_org_postal"),
+            models.Index(fields=["organization", "-updated_at"], name="contact_org_updated"),
             models.Index(fields=["organization", "-created_at"], name="contact_org_created"),
         ]
 
@@ -164,6 +170,8 @@ class Structure(TenantModel):
         verbose_name_plural = _("structures")
         indexes = [
             models.Index(fields=["organization", "name_normalized"], name="structure_org_name"),
+            models.Index(fields=["organization", "city"], name="structure_org_city"),
+            models.Index(fields=["organization", "postal_code"], name="structure_org_postal"),
             models.Index(fields=["organization", "siren"], name="structure_org_siren"),
             models.Index(fields=["organization", "-created_at"], name="structure_org_created"),
         ]
@@ -384,7 +392,6 @@ class GroupMembership(TenantModel):
         related_name="group_memberships",
     )
     added_at = models.DateTimeField(_("ajouté le"), default=timezone.now)
-    custom = models.JSONField(_("champs personnalisés"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("membre d'un groupe")
@@ -407,7 +414,10 @@ class GroupMembership(TenantModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "contact"], name="groupmembership_org_contact")
+            models.Index(fields=["organization", "contact"], name="groupmembership_org_contact"),
+            models.Index(
+                fields=["organization", "structure"], name="groupmembership_org_structure"
+            ),
         ]
 
     def __str__(self) -> str:

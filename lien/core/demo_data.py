@@ -312,7 +312,7 @@ INTERACTION_COLUMNS = (
 )  # fmt: skip
 CONTACT_LABEL_COLUMNS = ("contact_id", "label_id", "origin", "created_at")
 STRUCTURE_LABEL_COLUMNS = ("structure_id", "label_id", "origin", "created_at")
-GROUP_MEMBER_COLUMNS = ("group_id", "contact_id", "structure_id", "added_at", "custom")
+GROUP_MEMBER_COLUMNS = ("group_id", "contact_id", "structure_id", "added_at")
 
 
 class CommunityGenerator:
@@ -900,8 +900,8 @@ def build_community(
             organization=org, name=name, description=description, custom=custom
         )
         for contact_id in rng.sample(contact_ids, min(size, len(contact_ids))):
-            member_rows.append((group.pk, contact_id, None, now, {}))
+            member_rows.append((group.pk, contact_id, None, now))
         if structure_ids and i % 3 == 0:
-            member_rows.append((group.pk, None, rng.choice(structure_ids), now, {}))
+            member_rows.append((group.pk, None, rng.choice(structure_ids), now))
     writer.insert(GroupMembership, GROUP_MEMBER_COLUMNS, member_rows)
     return {table: stat.rows for table, stat in writer.stats.items()}

@@ -163,6 +163,8 @@ class Membership(TenantModel):
     profile = models.ForeignKey(Profile, on_delete=models.PROTECT, related_name="memberships")
     is_active = models.BooleanField(_("actif"), default=True)
     joined_at = models.DateTimeField(_("membre depuis"), auto_now_add=True)
+    # Per-member screen choices, e.g. {"contacts.columns": ["name", "email"]}.
+    preferences = models.JSONField(_("préférences"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("membre")

@@ -1,0 +1,171 @@
+"""The isolation suite's building blocks: the world of rows, the cases, the personas.
+
+The suite itself is tests/test_isolation.py. It covers every URL pattern and API
+endpoint with four personas:
+
+- anonymous → login redirect (pages) or 401 (API);
+- a member of another organisation → 404 on this organisation's rows, and never
+  this organisation's data on list pages;
+- a read-only member (profile « Lecteur ») → 403 where the profile lacks the right;
+- an administrator → success.
+
+Each app adds its URLs in a module `tests/isolation_<app>.py` that defines
+`CASES`; `test_every_url_is_covered` fails when a URL name has no case, so a new
+page cannot ship untested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lien.contacts import services as contacts
+from lien.contacts.models import (
+    Contact,
+    ContactStructureLink,
+    CustomField,
+    Group,
+    Household,
+    Label,
+    Structure,
+)
+from lien.core.audit import Actor
+from lien.core.jobs import start_job
+from lien.core.models import ApiToken, Invitation, Job, Membership, Organization, Profile
+from lien.core.services import create_api_token, invite_user, save_profile
+from lien.core.tasks import export_audit_log
+from tests.conftest import add_member
+
+SUCCESS = {200, 201, 204, 302}
+
+
+@dataclass
+class World:
+    """The rows of one organisation that URLs point at."""
+
+    organization: Organization
+    admin: Membership
+    member: Membership
+    profile: Profile
+    invitation: Invitation
+    token: ApiToken
+    job: Job
+    marker: str  # text only this organisation's pages show
+    contact: Contact
+    structure: Structure
+    link: ContactStructureLink
+    label: Label
+    custom_field: CustomField
+    group: Group
+    household: Household
+    trashed_contact: Contact
+    trashed_structure: Structure
+
+
+def build_world(organization: Organization, marker_email: str) -> World:
+    admin = Membership.objects.select_related("user", "profile").get(
+        organization=organization, profile__name="Administrateur"
+    )
+    member = add_member(organization, f"editeur.{organization.slug}@example.org", "Éditeur")
+    actor = Actor.for_user(admin.user)
+    profile = save_profile(
+        organization=organization,
+        actor=actor,
+        name="Bénévoles",
+        rights={"contacts": ["view"]},
+    )
+    invitation = invite_user(
+        organization=organization, actor=actor, email=marker_email, profile=profile
+    )
+    token, _key = create_api_token(
+        organization=organization, actor=actor, user=admin.user, name="outil"
+    )
+    job = start_job(
+        organization=organization, kind="audit_export", label="Export", task=export_audit_log
+    )
+    label = contacts.save_label(
+        organization=organization, actor=actor, name=f"Bénévole {marker_email}", color="#2f6f5e"
+    )
+    custom_field = contacts.save_custom_field(
+        organization=organization,
+        actor=actor,
+        target="contact",
+        name="Régime alimentaire",
+        field_type="choice",
+        choices=["Végétarien", "Sans gluten"],
+    )
+    contact = contacts.create_contact(
+        organization=organization,
+        actor=actor,
+        data={"first_name": "Camille", "last_name": marker_email, "email": marker_email},
+        custom={custom_field.key: "Végétarien"},
+        labels=[label],
+    )
+    structure = contacts.create_structure(
+        organization=organization, actor=actor, data={"name": f"Mairie {marker_email}"}
+    )
+    link = contacts.save_structure_link(
+        organization=organization, actor=actor, contact=contact, structure=structure, role="Élue"
+    )
+    group = contacts.save_group(organization=organization, actor=actor, name=f"CA {marker_email}")
+    contacts.add_to_group(
+        organization=organization, actor=actor, group=group, contact_ids=[contact.pk]
+    )
+    household = contacts.save_household(
+        organization=organization, actor=actor, name=f"Foyer {marker_email}"
+    )
+    contacts.set_household(
+        organization=organization, actor=actor, contacts=[contact], household=household
+    )
+    trashed_contact = contacts.create_contact(
+        organization=organization, actor=actor, data={"last_name": f"Ancien {marker_email}"}
+    )
+    trashed_structure = contacts.create_structure(
+        organization=organization, actor=actor, data={"name": f"Ancienne {marker_email}"}
+    )
+    contacts.trash(organization=organization, actor=actor, model=Contact, ids=[trashed_contact.pk])
+    contacts.trash(
+        organization=organization, actor=actor, model=Structure, ids=[trashed_structure.pk]
+    )
+    return World(
+        organization,
+        admin,
+        member,
+        profile,
+        invitation,
+        token,
+        job,
+        marker_email,
+        contact,
+        structure,
+        link,
+        label,
+        custom_field,
+        group,
+        household,
+        trashed_contact,
+        trashed_structure,
+    )
+
+
+@dataclass
+class Write:
+    method: str
+    right: tuple[str, str] | None  # (action, data_type); None: any member may
+    data: Callable[[World], dict] = lambda w: {}
+
+
+@dataclass
+class Case:
+    """How to reach one URL name and what it requires."""
+
+    kwargs: Callable[[World], dict] = lambda w: {}
+    view_right: tuple[str, str] | None = None  # None: any member may GET
+    writes: list[Write] = field(default_factory=list)
+    get: bool = True
+    api: bool = False
+    scoped: bool = False  # points at one row of the organisation (→ 404 for outsiders)
+
+
+def pk_of(attr: str) -> Callable[[World], dict]:
+    return lambda w: {"pk": getattr(w, attr).pk}
