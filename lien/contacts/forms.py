@@ -16,6 +16,16 @@ from lien.contacts.services import CONTACT_FIELDS, STRUCTURE_FIELDS
 
 FieldType = CustomField.FieldType
 CUSTOM_PREFIX = "custom__"
+LANGUAGES = [
+    ("fr", "Français"),
+    ("en", "Anglais"),
+    ("es", "Espagnol"),
+    ("de", "Allemand"),
+    ("it", "Italien"),
+    ("pt", "Portugais"),
+    ("ar", "Arabe"),
+    ("nl", "Néerlandais"),
+]
 
 
 def custom_form_field(definition: CustomField) -> forms.Field:
@@ -117,8 +127,11 @@ class ContactForm(CustomFieldsMixin, forms.ModelForm):
             "phone": forms.TextInput(attrs={"type": "tel"}),
         }
 
+    preferred_language = forms.ChoiceField(label="Langue préférée", choices=LANGUAGES)
+
     def __init__(self, *args, definitions: list[CustomField], **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["civility"].choices = [("", "—"), *Contact.Civility.choices]
         self.add_custom_fields(definitions, self.instance.custom or {})
         if self.instance.pk:
             del self.fields["allow_duplicate"]

@@ -352,3 +352,19 @@ class Job(TenantModel):
         if not self.progress_total:
             return 0
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class ScheduledRun(models.Model):
+    """One run of a scheduled task on one day: the scheduler enqueues each task once a day."""
+
+    name = models.CharField(max_length=200)
+    day = models.DateField()
+    enqueued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "day"], name="scheduledrun_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.day}"

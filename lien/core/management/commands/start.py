@@ -37,16 +37,20 @@ class Command(BaseCommand):
         if not no_demo:
             call_command("demo")
         manage = Path(settings.BASE_DIR) / "manage.py"
-        worker = subprocess.Popen(
-            [sys.executable, str(manage), "db_worker", "--no-startup-delay"],
-            env=os.environ.copy(),
-            # Its own session: Ctrl-C reaches this command only, which then stops
-            # the worker cleanly (SIGTERM) instead of interrupting it mid-import.
-            start_new_session=True,
+        # Their own sessions: Ctrl-C reaches this command only, which then stops
+        # them cleanly (SIGTERM) instead of interrupting them mid-import.
+        worker, scheduler = (
+            subprocess.Popen(
+                [sys.executable, str(manage), *command],
+                env=os.environ.copy(),
+                start_new_session=True,
+            )
+            for command in (["db_worker", "--no-startup-delay"], ["scheduler"])
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nLien est prêt sur http://{addr}/ (worker de tâches lancé, pid {worker.pid}).\n"
+                f"\nLien est prêt sur http://{addr}/ "
+                f"(worker de tâches lancé, pid {worker.pid} ; planificateur lancé).\n"
                 "Connexion de démonstration : demo@lien.local / demo-lien-2026\n"
                 "Ctrl-C arrête le serveur et le worker.\n"
             )
@@ -56,9 +60,11 @@ class Command(BaseCommand):
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            for process in (worker, scheduler):
+                process.terminate()
+            for process in (worker, scheduler):
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
             self.stdout.write("Lien est arrêté.")
