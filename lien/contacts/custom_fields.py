@@ -223,5 +223,17 @@ def display_value(field: CustomField, value: Any) -> str:
     return str(value)
 
 
+def sensitive_change_keys(organization: Organization, membership: Membership | None) -> set[str]:
+    """History entries (`custom.<key>`) of sensitive fields, for a member who may not see them."""
+    if membership is not None and not hides_sensitive_fields(membership):
+        return set()
+    return {
+        f"custom.{key}"
+        for key in CustomField.objects.for_org(organization)
+        .filter(sensitive=True)
+        .values_list("key", flat=True)
+    }
+
+
 def rows_with_key(model, *, organization: Organization, key: str) -> Iterable:
     return model.objects.for_org(organization).filter(custom__has_key=key)

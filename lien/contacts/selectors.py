@@ -443,7 +443,9 @@ def contact_card(
             .filter(memberships__contact=contact)
             .order_by("name")
         ),
-        history=list(history_for(organization=organization, target=contact, limit=30)),
+        history=history_for(
+            organization=organization, target=contact, membership=membership, limit=30
+        ),
         duplicates_by_email=list(
             Contact.objects.for_org(organization)
             .not_deleted()
@@ -494,5 +496,7 @@ def structure_card(
             .filter(memberships__structure=structure)
             .order_by("name")
         ),
-        history=list(history_for(organization=organization, target=structure, limit=30)),
+        history=history_for(
+            organization=organization, target=structure, membership=membership, limit=30
+        ),
     )

@@ -178,15 +178,30 @@ def _full_clean(instance: models.Model, errors: dict[str, list[str]], exclude: l
     try:
         instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
+        _merge_errors(errors, error)
 
 
 def _apply(instance: models.Model, data: dict[str, Any], allowed: list[str]) -> None:
     for field, value in data.items():
         if field not in allowed:
             raise ValidationError({field: f"Champ inconnu : « {field} »."})
-        setattr(instance, field, "" if value is None and field != "birth_date" else value)
+        if value is None and not instance._meta.get_field(field).null:
+            value = ""  # text columns store "nothing" as an empty string
+        setattr(instance, field, value)
+
+
+def _merge_errors(errors: dict[str, list[str]], error: ValidationError) -> None:
+    for field, messages in error.message_dict.items():
+        errors.setdefault(field, []).extend(messages)
+
+
+def _clean_custom_into(errors: dict[str, list[str]], **kwargs: Any) -> dict[str, Any] | None:
+    """Custom values validated, their errors added to the native ones (all said at once)."""
+    try:
+        return clean_custom_values(**kwargs)
+    except ValidationError as error:
+        _merge_errors(errors, error)
+        return None
 
 
 # Contacts -------------------------------------------------------------------------------
@@ -202,8 +217,7 @@ def find_by_email(*, organization: Organization, email: str, exclude_pk: int | N
     return contacts.order_by("pk").first()
 
 
-def _validate_contact(contact: Contact) -> None:
-    errors: dict[str, list[str]] = {}
+def _validate_contact(contact: Contact, errors: dict[str, list[str]]) -> None:
     _full_clean(contact, errors, exclude=["organization", "household", "custom"])
     _check_phone(errors, "mobile", contact.mobile, contact.country)
     _check_phone(errors, "phone", contact.phone, contact.country)
@@ -213,8 +227,6 @@ def _validate_contact(contact: Contact) -> None:
         )
     if contact.birth_date and contact.birth_date > timezone.localdate():
         errors.setdefault("birth_date", []).append("La date de naissance est dans le futur.")
-    if errors:
-        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -231,14 +243,18 @@ def create_contact(
     """A new contact. An email another contact already has raises DuplicateEmail."""
     contact = Contact(organization=organization)
     _apply(contact, data, CONTACT_FIELDS)
-    _validate_contact(contact)
-    contact.custom = clean_custom_values(
+    errors: dict[str, list[str]] = {}
+    _validate_contact(contact, errors)
+    contact.custom = _clean_custom_into(
+        errors,
         organization=organization,
         target=CustomField.Target.CONTACT,
         values=custom or {},
         membership=membership,
         partial=False,
     )
+    if errors:
+        raise ValidationError(errors)
     normalize_contact_fields(contact)
     if not allow_duplicate_email:
         existing = find_by_email(organization=organization, email=contact.email)
@@ -283,15 +299,19 @@ def update_contact(
     """Change a contact's fields and custom values; the audit row lists what changed."""
     before = {**snapshot(contact, CONTACT_FIELDS), **_custom_changes(contact.custom)}
     _apply(contact, data, CONTACT_FIELDS)
-    _validate_contact(contact)
+    errors: dict[str, list[str]] = {}
+    _validate_contact(contact, errors)
     if custom is not None:
-        contact.custom = clean_custom_values(
+        contact.custom = _clean_custom_into(
+            errors,
             organization=organization,
             target=CustomField.Target.CONTACT,
             values=custom,
             existing=contact.custom,
             membership=membership,
         )
+    if errors:
+        raise ValidationError(errors)
     normalize_contact_fields(contact)
     after = {**snapshot(contact, CONTACT_FIELDS), **_custom_changes(contact.custom)}
     changes = diff(before, after)
@@ -312,8 +332,7 @@ def update_contact(
 # Structures -----------------------------------------------------------------------------
 
 
-def _validate_structure(structure: Structure) -> None:
-    errors: dict[str, list[str]] = {}
+def _validate_structure(structure: Structure, errors: dict[str, list[str]]) -> None:
     structure.siren = structure.siren.replace(" ", "")
     structure.siret = structure.siret.replace(" ", "")
     _check_structure_numbers(structure, errors)
@@ -321,8 +340,6 @@ def _validate_structure(structure: Structure) -> None:
     _check_phone(errors, "phone", structure.phone, structure.country)
     if not structure.name.strip():
         errors.setdefault("name", []).append("Le nom de la structure est obligatoire.")
-    if errors:
-        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -337,14 +354,18 @@ def create_structure(
 ) -> Structure:
     structure = Structure(organization=organization)
     _apply(structure, data, STRUCTURE_FIELDS)
-    _validate_structure(structure)
-    structure.custom = clean_custom_values(
+    errors: dict[str, list[str]] = {}
+    _validate_structure(structure, errors)
+    structure.custom = _clean_custom_into(
+        errors,
         organization=organization,
         target=CustomField.Target.STRUCTURE,
         values=custom or {},
         membership=membership,
         partial=False,
     )
+    if errors:
+        raise ValidationError(errors)
     structure.name_normalized = normalize_name(structure.name)
     structure.save()
     record_event(
@@ -380,15 +401,19 @@ def update_structure(
 ) -> Structure:
     before = {**snapshot(structure, STRUCTURE_FIELDS), **_custom_changes(structure.custom)}
     _apply(structure, data, STRUCTURE_FIELDS)
-    _validate_structure(structure)
+    errors: dict[str, list[str]] = {}
+    _validate_structure(structure, errors)
     if custom is not None:
-        structure.custom = clean_custom_values(
+        structure.custom = _clean_custom_into(
+            errors,
             organization=organization,
             target=CustomField.Target.STRUCTURE,
             values=custom,
             existing=structure.custom,
             membership=membership,
         )
+    if errors:
+        raise ValidationError(errors)
     structure.name_normalized = normalize_name(structure.name)
     after = {**snapshot(structure, STRUCTURE_FIELDS), **_custom_changes(structure.custom)}
     changes = diff(before, after)

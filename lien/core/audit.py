@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,9 +76,32 @@ def record_event(
     )
 
 
-def history_for(*, organization: Organization, target: models.Model, limit: int = 50):
-    """A record's events, newest first."""
-    return (
+# Apps register functions (organization, membership) → change keys the member may not
+# read, e.g. the custom fields marked sensitive for a profile that hides them.
+REDACTORS: list[Callable[[Organization, Any], set[str]]] = []
+
+
+def hidden_change_keys(*, organization: Organization, membership) -> set[str]:
+    keys: set[str] = set()
+    for redactor in REDACTORS:
+        keys |= redactor(organization, membership)
+    return keys
+
+
+def redact(events: Iterable[AuditEvent], *, organization: Organization, membership) -> list:
+    """Events with the changes the member may not read left out of their display."""
+    events = list(events)
+    keys = hidden_change_keys(organization=organization, membership=membership)
+    for event in events:
+        event.redacted_keys = keys
+    return events
+
+
+def history_for(
+    *, organization: Organization, target: models.Model, membership=None, limit: int = 50
+):
+    """A record's events, newest first, as the member may read them (None: hide the most)."""
+    events = (
         AuditEvent.objects.for_org(organization)
         .filter(
             target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
@@ -87,3 +110,4 @@ def history_for(*, organization: Organization, target: models.Model, limit: int 
         .select_related("actor_user")
         .order_by("-created_at", "-id")[:limit]
     )
+    return redact(events, organization=organization, membership=membership)

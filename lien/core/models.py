@@ -291,7 +291,10 @@ class AuditEvent(TenantModel):
         """(field label, old, new) for display: labels in the interface's words."""
         model = self.target_type.model_class()
         rows = []
+        hidden = getattr(self, "redacted_keys", ())
         for name, (old, new) in self.changes.items():
+            if name in hidden:
+                continue
             try:
                 label = str(model._meta.get_field(name).verbose_name) if model else name
             except FieldDoesNotExist:  # not a model field (a custom field, a relation)

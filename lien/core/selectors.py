@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.cache import cache
 from django.db import models
 
-from lien.core.audit import history_for
+from lien.core.audit import history_for, redact
 from lien.core.models import AuditEvent, Membership, Organization
 from lien.core.rights import can
 
@@ -57,13 +57,15 @@ def dashboard_summary(*, organization: Organization, membership: Membership) -> 
         summary.tiles.append(Tile(label, count))
     summary.member_count = Membership.objects.for_org(organization).filter(is_active=True).count()
     if can(membership, "view", "settings"):
-        summary.recent_events = list(
+        summary.recent_events = redact(
             AuditEvent.objects.for_org(organization)
             .select_related("actor_user", "target_type")
-            .order_by("-created_at", "-id")[:8]
+            .order_by("-created_at", "-id")[:8],
+            organization=organization,
+            membership=membership,
         )
     return summary
 
 
-def history(*, organization: Organization, target: models.Model, limit: int = 50):
-    return history_for(organization=organization, target=target, limit=limit)
+def history(*, organization: Organization, target: models.Model, membership, limit: int = 50):
+    return history_for(organization=organization, target=target, membership=membership, limit=limit)

@@ -12,7 +12,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
-from lien.core.models import AuditEvent, Invitation, Job
+from lien.core.audit import hidden_change_keys
+from lien.core.models import AuditEvent, Invitation, Job, Membership
 
 
 @task()
@@ -46,6 +47,12 @@ def write_audit_export(job: Job, progress) -> dict:
     events = AuditEvent.objects.for_org(job.organization_id).select_related(
         "actor_user", "target_type"
     )
+    author = (
+        Membership.objects.filter(organization_id=job.organization_id, user_id=job.created_by_id)
+        .select_related("profile")
+        .first()
+    )
+    hidden = hidden_change_keys(organization=job.organization, membership=author)
     total = events.count()
     progress.update(0, total, "Export de l'historique…")
     buffer = io.StringIO()
@@ -70,7 +77,11 @@ def write_audit_export(job: Job, progress) -> dict:
                     event.get_action_display(),
                     event.target_type.name,
                     event.target_repr,
-                    "; ".join(f"{k} : {v[0]} → {v[1]}" for k, v in event.changes.items()),
+                    "; ".join(
+                        f"{k} : {v[0]} → {v[1]}"
+                        for k, v in event.changes.items()
+                        if k not in hidden
+                    ),
                 ]
             )
         done += len(rows)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from lien.core import access, selectors, services
-from lien.core.audit import Actor
+from lien.core.audit import Actor, redact
 from lien.core.forms import (
     AcceptInvitationForm,
     ApiTokenForm,
@@ -196,7 +196,9 @@ def settings_organization(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "editable": editable,
-            "history": selectors.history(organization=organization, target=organization),
+            "history": selectors.history(
+                organization=organization, target=organization, membership=request.membership
+            ),
         },
     )
 
@@ -276,7 +278,11 @@ def settings_member(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "member": membership,
             "form": form,
-            "history": selectors.history(organization=request.organization, target=membership.user),
+            "history": selectors.history(
+                organization=request.organization,
+                target=membership.user,
+                membership=request.membership,
+            ),
         },
     )
 
@@ -401,6 +407,9 @@ def settings_history(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page.object_list = redact(
+        page.object_list, organization=request.organization, membership=request.membership
+    )
     jobs = Job.objects.for_org(request.organization).filter(kind="audit_export")[:5]
     return render_page(
         request,
