@@ -3,12 +3,23 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from lien.api import views
+from lien.api import contacts, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("users", views.UserViewSet, basename="api-users")
 router.register("invitations", views.InvitationViewSet, basename="api-invitations")
+router.register("contacts", contacts.ContactViewSet, basename="api-contacts")
+router.register("structures", contacts.StructureViewSet, basename="api-structures")
+router.register(
+    "contact-structure-links",
+    contacts.ContactStructureLinkViewSet,
+    basename="api-contact-structure-links",
+)
+router.register("labels", contacts.LabelViewSet, basename="api-labels")
+router.register("custom-fields", contacts.CustomFieldViewSet, basename="api-custom-fields")
+router.register("groups", contacts.GroupViewSet, basename="api-groups")
+router.register("households", contacts.HouseholdViewSet, basename="api-households")
 
 urlpatterns = [
     path("v1/me/", views.MeView.as_view(), name="api-me"),
