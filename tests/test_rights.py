@@ -90,10 +90,21 @@ def test_the_menu_only_shows_what_the_profile_allows(reader_client, admin_client
         menu = client.get(reverse("dashboard")).context["menu"]
         return [entry["label"] for section in menu for entry in section["entries"]]
 
-    assert labels(reader_client) == ["Tableau de bord", "Jetons API", "Documentation API"]
+    assert labels(reader_client) == [
+        "Tableau de bord",
+        "Groupes",
+        "Corbeille",
+        "Étiquettes",
+        "Jetons API",
+        "Documentation API",
+    ]
     assert labels(admin_client) == [
         "Tableau de bord",
+        "Groupes",
+        "Corbeille",
         "Organisation",
+        "Étiquettes",
+        "Champs personnalisés",
         "Utilisateurs",
         "Profils et droits",
         "Jetons API",

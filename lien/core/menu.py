@@ -20,12 +20,24 @@ class MenuEntry:
     icon: str
     right: tuple[str, str] | None = None
     section: str = ""
+    match: str = ""  # URL-name prefix of the pages this entry stands for (its own by default)
 
 
 MENU: list[MenuEntry] = [
     MenuEntry("Tableau de bord", "dashboard", "home"),
+    MenuEntry("Groupes", "group_list", "folder", ("view", "segments"), "Communauté", "group_"),
+    MenuEntry("Corbeille", "trash", "trash", ("view", "contacts"), "Communauté", "trash"),
     MenuEntry(
         "Organisation", "settings_organization", "building", ("view", "settings"), "Paramètres"
+    ),
+    MenuEntry("Étiquettes", "label_list", "tag", ("view", "contacts"), "Paramètres", "label_"),
+    MenuEntry(
+        "Champs personnalisés",
+        "custom_field_list",
+        "sliders",
+        ("view", "settings"),
+        "Paramètres",
+        "custom_field_",
     ),
     MenuEntry("Utilisateurs", "settings_users", "users", ("view", "users"), "Paramètres"),
     MenuEntry("Profils et droits", "settings_profiles", "shield", ("view", "users"), "Paramètres"),
@@ -48,7 +60,7 @@ def menu_for(request) -> list[dict]:
                 "url": reverse(entry.url_name),
                 "icon": entry.icon,
                 "active": current == entry.url_name
-                or (current or "").startswith(entry.url_name + "_"),
+                or (current or "").startswith(entry.match or entry.url_name + "_"),
             }
         )
     return [{"title": title, "entries": entries} for title, entries in sections.items()]
