@@ -354,6 +354,17 @@ def test_put_changes_fields_and_custom_values_round_trip(org, api, fields):
     assert person.custom == {"benevole": False, "adhesion": "2024-03-01"}
 
 
+def test_the_consent_date_can_be_cleared(org, api):
+    person = contact(org, last_name="Morel", email_consent=True)
+
+    response = patch(api, "api-contacts-detail", {"email_consent_date": None}, args=[person.pk])
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["email_consent_date"] is None
+    person.refresh_from_db()
+    assert person.email_consent_date is None
+
+
 def test_delete_sends_to_the_trash_and_the_contact_is_then_404(org, api):
     person = contact(org, last_name="Morel")
 

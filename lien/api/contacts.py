@@ -321,8 +321,6 @@ class ContactWriteSerializer(ScopedSerializerMixin, StrictModelSerializer):
             "labels",
             "allow_duplicate_email",
         ]
-        # The service cannot clear this date (it stores None as ""): not nullable here.
-        extra_kwargs = {"email_consent_date": {"allow_null": False}}
 
 
 class StructureSerializer(serializers.ModelSerializer):
