@@ -2,6 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("lien.core.urls")),
+    path("", include("lien.contacts.urls")),
     path("", include("lien.contacts.urls_organize")),
     path("api/", include("lien.api.urls")),
 ]

@@ -92,6 +92,8 @@ def test_the_menu_only_shows_what_the_profile_allows(reader_client, admin_client
 
     assert labels(reader_client) == [
         "Tableau de bord",
+        "Contacts",
+        "Structures",
         "Groupes",
         "Corbeille",
         "Étiquettes",
@@ -100,6 +102,8 @@ def test_the_menu_only_shows_what_the_profile_allows(reader_client, admin_client
     ]
     assert labels(admin_client) == [
         "Tableau de bord",
+        "Contacts",
+        "Structures",
         "Groupes",
         "Corbeille",
         "Organisation",

@@ -25,6 +25,15 @@ class MenuEntry:
 
 MENU: list[MenuEntry] = [
     MenuEntry("Tableau de bord", "dashboard", "home"),
+    MenuEntry("Contacts", "contact_list", "person", ("view", "contacts"), "Communauté", "contact_"),
+    MenuEntry(
+        "Structures",
+        "structure_list",
+        "building",
+        ("view", "structures"),
+        "Communauté",
+        "structure_",
+    ),
     MenuEntry("Groupes", "group_list", "folder", ("view", "segments"), "Communauté", "group_"),
     MenuEntry("Corbeille", "trash", "trash", ("view", "contacts"), "Communauté", "trash"),
     MenuEntry(

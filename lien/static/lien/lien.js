@@ -12,3 +12,20 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Lists: a header checkbox ticks every row of the page.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-check-all]");
+  if (all) {
+    const form = all.closest("form");
+    form.querySelectorAll(`input[name="${all.dataset.checkAll}"]`).forEach((box) => {
+      box.checked = all.checked;
+    });
+  }
+  const action = event.target.closest("[data-bulk-action]");
+  if (action) {
+    action.closest("form").querySelectorAll("[data-bulk-for]").forEach((field) => {
+      field.hidden = !field.dataset.bulkFor.split(" ").includes(action.value);
+    });
+  }
+});
