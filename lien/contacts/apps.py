@@ -7,7 +7,8 @@ class ContactsConfig(AppConfig):
     verbose_name = "Contacts et structures"
 
     def ready(self) -> None:
-        from lien.contacts.custom_fields import sensitive_change_keys
-        from lien.core.audit import REDACTORS
+        from lien.contacts.custom_fields import custom_change_labels, sensitive_change_keys
+        from lien.core.audit import KEY_LABELERS, REDACTORS
 
         REDACTORS.append(sensitive_change_keys)
+        KEY_LABELERS.append(custom_change_labels)

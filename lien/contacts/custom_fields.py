@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -235,5 +234,9 @@ def sensitive_change_keys(organization: Organization, membership: Membership | N
     }
 
 
-def rows_with_key(model, *, organization: Organization, key: str) -> Iterable:
-    return model.objects.for_org(organization).filter(custom__has_key=key)
+def custom_change_labels(organization: Organization) -> dict[str, str]:
+    """History keys `custom.<key>` → the field's current name."""
+    return {
+        f"custom.{key}": name
+        for key, name in CustomField.objects.for_org(organization).values_list("key", "name")
+    }

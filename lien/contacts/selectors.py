@@ -31,6 +31,7 @@ from lien.contacts.models import (
 from lien.contacts.normalize import normalize_email, normalize_name, normalize_phone
 from lien.core.audit import history_for
 from lien.core.models import Membership, Organization
+from lien.core.params import as_id, as_ids
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -94,24 +95,16 @@ class ListQuery:
 
     @classmethod
     def from_params(cls, params, columns: dict[str, Column]) -> ListQuery:
-        def ints(values) -> list[int]:
-            return [int(v) for v in values if str(v).isdigit()]
-
         sort = params.get("tri", "name")
         descending = sort.startswith("-")
         sort = sort.lstrip("-")
         if sort not in columns or columns[sort].sort is None:
             sort, descending = "name", False
-        size = (
-            int(params.get("taille", DEFAULT_PAGE_SIZE))
-            if str(params.get("taille", "")).isdigit()
-            else DEFAULT_PAGE_SIZE
-        )
-        group = params.get("groupe", "")
+        size = as_id(params.get("taille", "")) or DEFAULT_PAGE_SIZE
         return cls(
             q=params.get("q", "").strip()[:100],
-            labels=ints(params.getlist("etiquette")),
-            group=int(group) if str(group).isdigit() else None,
+            labels=as_ids(params.getlist("etiquette")),
+            group=as_id(params.get("groupe", "")),
             sort=sort,
             descending=descending,
             after=params.get("apres", ""),
@@ -205,7 +198,12 @@ def _decode_cursor(cursor: str, fields: tuple[str, ...], model) -> list[Any] | N
 
 
 def _after(fields: list[str], values: list[Any], descending: bool) -> Q:
-    """Rows strictly after `values` in the (fields…, pk) order: the keyset condition."""
+    """Rows strictly after `values` in the (fields…, pk) order: the keyset condition.
+
+    The leading `>=` on the first field is implied by the OR chain but lets the
+    database start its index scan at the cursor instead of reading the list from
+    its start (measured on 1M contacts, page at 90 %: 5.5 s → 15 ms on PostgreSQL).
+    """
     op = "lt" if descending else "gt"
     condition = Q()
     for i, name in enumerate(fields):
@@ -213,7 +211,7 @@ def _after(fields: list[str], values: list[Any], descending: bool) -> Q:
         for j in range(i):
             step &= Q(**{fields[j]: values[j]})
         condition |= step
-    return condition
+    return Q(**{f"{fields[0]}__{op}e": values[0]}) & condition
 
 
 @dataclass
@@ -277,53 +275,56 @@ def labels_by_row(*, organization: Organization, model, ids: list[int]) -> dict[
     return result
 
 
+# Below this many linked rows (a label on 2 % of 1M contacts), a filter is written
+# `pk IN (linked ids)`; above, as a correlated EXISTS. SQLite walks the whole list for
+# an EXISTS on a small set (a group of 60 among 1M contacts: 4.9 s) but builds a huge
+# IN list for a big one (a label on 565k contacts: 0.8 s); PostgreSQL is faster with
+# IN up to tens of thousands too. Measured in bench/README.md.
+SMALL_SET = 20_000
+
+
+def _narrow_to(queryset, links, column: str):
+    """Keep rows of `queryset` linked by `links` (rows of a link table keyed by `column`)."""
+    if links.values("pk")[:SMALL_SET].count() < SMALL_SET:
+        return queryset.filter(pk__in=links.values(column))
+    return queryset.filter(Exists(links.filter(**{column: OuterRef("pk")})))
+
+
+def _narrow(queryset, *, organization: Organization, query: ListQuery, column: str, label_model):
+    for label_id in query.labels:
+        queryset = _narrow_to(
+            queryset,
+            label_model.objects.filter(organization_id=organization.pk, label_id=label_id),
+            column,
+        )
+    if query.group:
+        queryset = _narrow_to(
+            queryset,
+            GroupMembership.objects.filter(organization_id=organization.pk, group_id=query.group),
+            column,
+        )
+    return queryset
+
+
 def filtered_contacts(*, organization: Organization, query: ListQuery, trash: bool = False):
     """Contacts matching the query's search and filters (every filter only narrows)."""
     contacts = Contact.objects.for_org(organization).filter(is_deleted=trash)
     if query.q:
         contacts = contacts.filter(contact_search(query.q))
-    for label_id in query.labels:
-        contacts = contacts.filter(
-            Exists(
-                ContactLabel.objects.filter(
-                    organization_id=organization.pk, contact_id=OuterRef("pk"), label_id=label_id
-                )
-            )
-        )
-    if query.group:
-        contacts = contacts.filter(
-            Exists(
-                GroupMembership.objects.filter(
-                    organization_id=organization.pk, contact_id=OuterRef("pk"), group_id=query.group
-                )
-            )
-        )
-    return contacts
+    return _narrow(
+        contacts, organization=organization, query=query, column="contact_id",
+        label_model=ContactLabel,
+    )  # fmt: skip
 
 
 def filtered_structures(*, organization: Organization, query: ListQuery, trash: bool = False):
     structures = Structure.objects.for_org(organization).filter(is_deleted=trash)
     if query.q:
         structures = structures.filter(structure_search(query.q))
-    for label_id in query.labels:
-        structures = structures.filter(
-            Exists(
-                StructureLabel.objects.filter(
-                    organization_id=organization.pk, structure_id=OuterRef("pk"), label_id=label_id
-                )
-            )
-        )
-    if query.group:
-        structures = structures.filter(
-            Exists(
-                GroupMembership.objects.filter(
-                    organization_id=organization.pk,
-                    structure_id=OuterRef("pk"),
-                    group_id=query.group,
-                )
-            )
-        )
-    return structures
+    return _narrow(
+        structures, organization=organization, query=query, column="structure_id",
+        label_model=StructureLabel,
+    )  # fmt: skip
 
 
 def list_columns(

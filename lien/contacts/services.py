@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from stdnum.exceptions import ValidationError as StdnumError
@@ -37,6 +38,7 @@ from lien.contacts.models import (
 from lien.contacts.normalize import normalize_contact_fields, normalize_name, normalize_phone
 from lien.core.audit import Actor, diff, record_event, snapshot
 from lien.core.models import AuditEvent, Membership, Organization
+from lien.core.params import as_id
 
 TRASH_DAYS = 30
 
@@ -167,7 +169,7 @@ def _check_structure_numbers(structure: Structure, errors: dict[str, list[str]])
     if structure.siren and structure.siret and not structure.siret.startswith(structure.siren):
         errors.setdefault("siret", []).append("Le SIRET doit commencer par le SIREN.")
     rna = structure.rna.strip().upper()
-    if rna and not (len(rna) == 10 and rna[0] == "W" and rna[1:].isdigit()):
+    if rna and not (len(rna) == 10 and rna[0] == "W" and rna[1:].isascii() and rna[1:].isdigit()):
         errors.setdefault("rna", []).append(
             f"« {structure.rna} » : un numéro RNA s'écrit W suivi de 9 chiffres."
         )
@@ -557,7 +559,18 @@ def save_label(
 @transaction.atomic
 def delete_label(*, organization: Organization, actor: Actor, label: Label) -> int:
     """Delete a label and detach it everywhere; returns how many records carried it."""
-    count = label.contact_links.count() + label.structure_links.count()
+    count = (
+        Contact.objects.for_org(organization)
+        .not_deleted()
+        .filter(label_links__label=label)
+        .distinct()
+        .count()
+        + Structure.objects.for_org(organization)
+        .not_deleted()
+        .filter(label_links__label=label)
+        .distinct()
+        .count()
+    )
     record_event(
         organization=organization,
         actor=actor,
@@ -575,8 +588,8 @@ def resolve_labels(*, organization: Organization, refs: Iterable[int | str]) -> 
     missing: list[str] = []
     for ref in refs:
         query = Label.objects.for_org(organization)
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            label = query.filter(pk=int(ref)).first()
+        if isinstance(ref, int) or as_id(ref) is not None:
+            label = query.filter(pk=as_id(ref)).first()
         else:
             label = query.filter(name__iexact=str(ref).strip()).first()
         if label is None:
@@ -895,6 +908,10 @@ def save_group(
         else {**snapshot(group, ["name", "description"]), **_custom_changes(group.custom)}
     )
     group.name, group.description = name, description
+    errors: dict[str, list[str]] = {}
+    _full_clean(group, errors, exclude=["organization", "custom"])
+    if errors:
+        raise ValidationError(errors)
     if custom is not None or creating:
         group.custom = clean_custom_values(
             organization=organization,
@@ -922,7 +939,9 @@ def save_group(
 @transaction.atomic
 def delete_group(*, organization: Organization, actor: Actor, group: Group) -> int:
     """Delete a group (its members stay in the CRM); returns its member count."""
-    count = group.memberships.count()
+    count = group.memberships.filter(
+        Q(contact__is_deleted=False) | Q(structure__is_deleted=False)
+    ).count()
     record_event(
         organization=organization,
         actor=actor,
@@ -951,6 +970,7 @@ def add_to_group(
     ]:
         valid = set(
             model.objects.for_org(organization)
+            .not_deleted()
             .filter(pk__in=list(ids))
             .values_list("pk", flat=True)
         )
@@ -1094,6 +1114,11 @@ def save_household(
         if field not in ADDRESS_FIELDS:
             raise ValidationError({field: f"Champ inconnu : « {field} »."})
         setattr(household, field, value or "")
+    household.country = (household.country or "FR").upper()
+    errors: dict[str, list[str]] = {}
+    _full_clean(household, errors, exclude=["organization"])
+    if errors:
+        raise ValidationError(errors)
     household.save()
     changes = diff(before, snapshot(household, ["name", *ADDRESS_FIELDS]))
     if changes:
@@ -1120,18 +1145,29 @@ def set_household(
     if household is not None and household.organization_id != organization.pk:
         raise ValidationError("Foyer inconnu.")
     rows = Contact.objects.for_org(organization).filter(pk__in=ids)
-    before = {
-        c.pk: (str(c), c.household.name if c.household else None)
-        for c in rows.select_related("household")
-    }
+    before = list(rows.select_related("household"))
     count = rows.update(household=household, updated_at=timezone.now())
-    _bulk_events(
-        organization=organization,
-        actor=actor,
-        model=Contact,
-        rows=[(pk, label) for pk, (label, _old) in before.items()],
-        action=AuditEvent.Action.UPDATE,
-        changes={"household": [None, household.name if household else None]},
+    new_name = household.name if household else None
+    # One event per contact, each with the household it left.
+    content_type = ContentType.objects.get_for_model(Contact)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                organization=organization,
+                actor_kind=actor.kind,
+                actor_user=actor.user if getattr(actor.user, "pk", None) else None,
+                actor_label=actor.label[:200],
+                action=AuditEvent.Action.UPDATE,
+                target_type=content_type,
+                target_id=contact.pk,
+                target_repr=str(contact)[:250],
+                changes={
+                    "household": [contact.household.name if contact.household else None, new_name]
+                },
+            )
+            for contact in before
+        ],
+        batch_size=500,
     )
     return count
 
@@ -1142,7 +1178,7 @@ def apply_household_address(
 ) -> int:
     """Copy the household's address onto every member, in one statement."""
     address = {field: getattr(household, field) for field in ADDRESS_FIELDS}
-    members = Contact.objects.for_org(organization).filter(household=household)
+    members = Contact.objects.for_org(organization).not_deleted().filter(household=household)
     rows = list(members.values_list("pk", "first_name", "last_name"))
     count = members.update(**address, updated_at=timezone.now())
     _bulk_events(

@@ -26,6 +26,7 @@ from lien.core.access import member_required, require
 from lien.core.audit import Actor
 from lien.core.jobs import start_job
 from lien.core.models import Membership
+from lien.core.params import as_ids
 from lien.core.rights import can
 
 
@@ -200,7 +201,7 @@ def entity_bulk(request: HttpRequest, entity: Entity) -> HttpResponse:
             request, "L'action est lancée sur toute la sélection : suivez sa progression."
         )
         return redirect(f"{back}&tache={job.pk}")
-    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+    ids = as_ids(request.POST.getlist("ids"))
     if not ids:
         messages.error(request, "Cochez au moins une ligne.")
         return redirect(back)

@@ -51,6 +51,7 @@ from lien.contacts.selectors import (
 )
 from lien.core.access import require
 from lien.core.audit import Actor, history_for
+from lien.core.params import as_ids
 from lien.core.rights import can
 from lien.core.views import form_errors_to, member_required, render_page
 
@@ -72,7 +73,7 @@ def _card_url(url_name: str, pk: int) -> str:
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
-    return [int(v) for v in request.POST.getlist(name) if v.isdigit()]
+    return as_ids(request.POST.getlist(name))
 
 
 # Labels ---------------------------------------------------------------------------------

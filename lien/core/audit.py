@@ -88,12 +88,22 @@ def hidden_change_keys(*, organization: Organization, membership) -> set[str]:
     return keys
 
 
+# Apps register functions (organization) → {change key: label}, e.g. the names of
+# custom fields for their `custom.<key>` entries.
+KEY_LABELERS: list[Callable[[Organization], dict[str, str]]] = []
+
+
 def redact(events: Iterable[AuditEvent], *, organization: Organization, membership) -> list:
-    """Events with the changes the member may not read left out of their display."""
+    """Events ready to show: changes the member may not read left out, keys in words."""
     events = list(events)
     keys = hidden_change_keys(organization=organization, membership=membership)
+    labels: dict[str, str] = {}
+    if events:
+        for labeler in KEY_LABELERS:
+            labels.update(labeler(organization))
     for event in events:
         event.redacted_keys = keys
+        event.key_labels = labels
     return events
 
 

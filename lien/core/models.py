@@ -247,7 +247,19 @@ class ActorKind(models.TextChoices):
 
 
 # Labels of recorded changes that are not fields of the target model.
-CHANGE_LABELS = {"profile": "profil", "email": "email"}
+CHANGE_LABELS = {
+    "profile": "profil",
+    "email": "email",
+    "labels": "étiquettes",
+    "groups": "groupes",
+    "household": "foyer",
+    "address": "adresse",
+    "structure": "structure",
+    "records": "fiches modifiées",
+    "values": "valeurs",
+    "attachments": "fiches étiquetées",
+    "members": "membres",
+}
 
 
 class AuditEvent(TenantModel):
@@ -298,7 +310,7 @@ class AuditEvent(TenantModel):
             try:
                 label = str(model._meta.get_field(name).verbose_name) if model else name
             except FieldDoesNotExist:  # not a model field (a custom field, a relation)
-                label = CHANGE_LABELS.get(name, name)
+                label = getattr(self, "key_labels", {}).get(name) or CHANGE_LABELS.get(name, name)
             rows.append((label[:1].upper() + label[1:], old, new))
         return rows
 
