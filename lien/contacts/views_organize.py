@@ -51,7 +51,7 @@ from lien.contacts.selectors import (
 )
 from lien.core.access import require
 from lien.core.audit import Actor, history_for
-from lien.core.params import as_ids
+from lien.core.params import as_id, as_ids
 from lien.core.rights import can
 from lien.core.views import form_errors_to, member_required, render_page
 
@@ -569,7 +569,8 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def household_create(request: HttpRequest) -> HttpResponse:
     """A new household; from a contact (?contact=<id>) it takes their address and them."""
     raw = request.GET.get("contact") or request.POST.get("contact") or ""
-    contact = access.get_contact(request, int(raw), action="change") if raw.isdigit() else None
+    contact_id = as_id(raw)
+    contact = access.get_contact(request, contact_id, action="change") if contact_id else None
     initial = (
         HouseholdForm.initial_from(contact, name=f"Foyer {contact.last_name or contact}")
         if contact
@@ -656,9 +657,9 @@ def household_member_search(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _posted_contact(request: HttpRequest) -> Contact:
     raw = request.POST.get("contact", "")
-    if not raw.isdigit():
+    if as_id(raw) is None:
         raise Http404("Contact manquant.")
-    return access.get_contact(request, int(raw), action="change")
+    return access.get_contact(request, as_id(raw), action="change")
 
 
 @member_required("contacts", "change")

@@ -48,10 +48,22 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {name: _plain(getattr(instance, name)) for name in fields}
 
 
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    return {
-        key: [before.get(key), value] for key, value in after.items() if before.get(key) != value
-    }
+    """Changed fields as {field: [old, new]}. Empty ↔ empty is no change, and a new
+    record lists only the fields it was given (not its empty or false defaults)."""
+    changes = {}
+    for key, value in after.items():
+        old = before.get(key)
+        if old == value or (_blank(old) and _blank(value)):
+            continue
+        if key not in before and value is False:
+            continue
+        changes[key] = [old, value]
+    return changes
 
 
 def record_event(

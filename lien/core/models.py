@@ -246,6 +246,16 @@ class ActorKind(models.TextChoices):
     SYSTEM = "system", _("Système")
 
 
+def _readable(value):
+    if value is True:
+        return "oui"
+    if value is False:
+        return "non"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
 # Labels of recorded changes that are not fields of the target model.
 CHANGE_LABELS = {
     "profile": "profil",
@@ -311,7 +321,7 @@ class AuditEvent(TenantModel):
                 label = str(model._meta.get_field(name).verbose_name) if model else name
             except FieldDoesNotExist:  # not a model field (a custom field, a relation)
                 label = getattr(self, "key_labels", {}).get(name) or CHANGE_LABELS.get(name, name)
-            rows.append((label[:1].upper() + label[1:], old, new))
+            rows.append((label[:1].upper() + label[1:], _readable(old), _readable(new)))
         return rows
 
     @property
