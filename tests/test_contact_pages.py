@@ -346,3 +346,39 @@ def test_custom_field_values_of_every_type_round_trip(org):
 
     assert contact.custom == {keys[name]: stored for name, (_k, _c, _r, stored) in kinds.items()}
     assert CustomField.objects.for_org(org).count() == 10
+
+
+def test_a_structure_link_is_edited_from_the_card_and_only_one_is_main(org, admin_client):
+    contact = new_contact(org, last_name="Roux")
+    first, second = (
+        services.create_structure(organization=org, actor=SYSTEM, data={"name": n})
+        for n in ("Mairie", "Club")
+    )
+    link_a = services.save_structure_link(
+        organization=org, actor=SYSTEM, contact=contact, structure=first, is_main=True
+    )
+    link_b = services.save_structure_link(
+        organization=org, actor=SYSTEM, contact=contact, structure=second
+    )
+
+    response = admin_client.post(
+        reverse("structure_link_edit", args=[link_b.pk]),
+        {
+            "role": "Trésorière",
+            "start_date": "2024-09-01",
+            "end_date": "2024-01-01",
+            "is_main": "on",
+        },
+    )
+    admin_client.post(
+        reverse("structure_link_edit", args=[link_b.pk]),
+        {"role": "Trésorière", "start_date": "2024-09-01", "is_main": "on"},
+    )
+
+    assert response.status_code == 302
+    link_a.refresh_from_db()
+    link_b.refresh_from_db()
+    assert (link_b.role, link_b.start_date, link_b.is_main) == (
+        "Trésorière", dt.date(2024, 9, 1), True,
+    )  # fmt: skip
+    assert link_a.is_main is False
