@@ -156,6 +156,7 @@ def _pick(organization) -> dict:
 def build_cases(*, organization, membership, depth: int, picked: dict, say) -> list[Case]:
     from lien.contacts import selectors
     from lien.contacts.models import Contact
+    from lien.core.pagination import encode_cursor
 
     contact_columns = [selectors.CONTACT_COLUMNS[k] for k in selectors.DEFAULT_CONTACT_COLUMNS]
     structure_columns = [
@@ -230,9 +231,7 @@ def build_cases(*, organization, membership, depth: int, picked: dict, say) -> l
                 Case(
                     key,
                     f"contacts, page à 90 % ({'-created_at' if descending else 'nom'})",
-                    contacts(
-                        sort=sort, descending=descending, after=selectors._encode_cursor(list(row))
-                    ),
+                    contacts(sort=sort, descending=descending, after=encode_cursor(list(row))),
                     f"après la ligne {position + 1:,}",
                 )
             )

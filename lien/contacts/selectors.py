@@ -7,13 +7,9 @@ cost the same. The total is computed apart, on demand.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from lien.contacts import custom_fields
@@ -31,6 +27,7 @@ from lien.contacts.models import (
 from lien.contacts.normalize import normalize_email, normalize_name, normalize_phone
 from lien.core.audit import history_for
 from lien.core.models import Membership, Organization
+from lien.core.pagination import Page, paginate
 from lien.core.params import as_id, as_ids
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -165,95 +162,6 @@ def structure_search(q: str) -> Q:
     if siret.isdigit() and len(siret) in (9, 14):
         return Q(siren=siret[:9]) if len(siret) == 9 else Q(siret=siret)
     return _prefix_range("name_normalized", " ".join(words))
-
-
-def _encode_cursor(values: list[Any]) -> str:
-    plain = [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, fields: tuple[str, ...], model) -> list[Any] | None:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError):
-        return None
-    if not isinstance(values, list) or len(values) != len(fields) + 1:
-        return None
-    decoded = []
-    for name, value in zip([*fields, "pk"], values, strict=True):
-        model_field = model._meta.pk if name == "pk" else model._meta.get_field(name)
-        if isinstance(model_field, models.DateTimeField):
-            try:
-                value = dt.datetime.fromisoformat(value)
-            except (TypeError, ValueError):
-                return None
-        elif isinstance(model_field, models.AutoField | models.BigAutoField):
-            if not isinstance(value, int):
-                return None
-        elif not isinstance(value, str):
-            return None
-        decoded.append(value)
-    return decoded
-
-
-def _after(fields: list[str], values: list[Any], descending: bool) -> Q:
-    """Rows strictly after `values` in the (fields…, pk) order: the keyset condition.
-
-    The leading `>=` on the first field is implied by the OR chain but lets the
-    database start its index scan at the cursor instead of reading the list from
-    its start (measured on 1M contacts, page at 90 %: 5.5 s → 15 ms on PostgreSQL).
-    """
-    op = "lt" if descending else "gt"
-    condition = Q()
-    for i, name in enumerate(fields):
-        step = Q(**{f"{name}__{op}": values[i]})
-        for j in range(i):
-            step &= Q(**{fields[j]: values[j]})
-        condition |= step
-    return Q(**{f"{fields[0]}__{op}e": values[0]}) & condition
-
-
-@dataclass
-class Page:
-    rows: list[Any]
-    next_cursor: str = ""
-    previous_cursor: str = ""
-    query: ListQuery | None = None
-    columns: list[Column] = field(default_factory=list)
-    labels_by_row: dict[int, list[Label]] = field(default_factory=dict)
-
-
-def paginate(queryset, query: ListQuery, columns: dict[str, Column]) -> Page:
-    """One keyset page of `queryset` ordered by the query's sort (then pk)."""
-    sort_fields = [*columns[query.sort].sort, "pk"]
-    model = queryset.model
-    backwards = bool(query.before)
-    cursor = query.before or query.after
-    ordering_desc = query.descending != backwards
-    if cursor:
-        values = _decode_cursor(cursor, columns[query.sort].sort, model)
-        if values is not None:
-            queryset = queryset.filter(_after(sort_fields, values, ordering_desc))
-    order = [f"-{f}" if ordering_desc else f for f in sort_fields]
-    rows = list(queryset.order_by(*order)[: query.size + 1])
-    has_more = len(rows) > query.size
-    rows = rows[: query.size]
-    if backwards:
-        rows.reverse()
-
-    def cursor_of(row) -> str:
-        return _encode_cursor([getattr(row, f) for f in sort_fields])
-
-    page = Page(rows=rows, query=query)
-    if rows:
-        if backwards:
-            page.next_cursor = cursor_of(rows[-1])
-            page.previous_cursor = cursor_of(rows[0]) if has_more else ""
-        else:
-            page.next_cursor = cursor_of(rows[-1]) if has_more else ""
-            page.previous_cursor = cursor_of(rows[0]) if cursor else ""
-    return page
 
 
 def labels_by_row(*, organization: Organization, model, ids: list[int]) -> dict[int, list[Label]]:
