@@ -116,7 +116,11 @@ class Interaction(TenantModel):
     )
     occurred_at = models.DateTimeField(_("date"))
     type = models.ForeignKey(
-        InteractionType, on_delete=models.PROTECT, related_name="+", verbose_name=_("type")
+        InteractionType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # served by interaction_org_type
+        verbose_name=_("type"),
     )
     category = models.ForeignKey(
         InteractionCategory,
@@ -124,6 +128,7 @@ class Interaction(TenantModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # few categories: a filter on one reads by date anyway
         verbose_name=_("catégorie"),
     )
     label = models.ForeignKey(
@@ -132,6 +137,7 @@ class Interaction(TenantModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # served by interaction_org_label
         verbose_name=_("libellé"),
     )
     description = models.TextField(_("description"), blank=True)
@@ -141,6 +147,7 @@ class Interaction(TenantModel):
         null=True,
         blank=True,
         related_name="interactions",
+        db_index=False,  # served by interaction_org_structure
         verbose_name=_("structure"),
     )
     recorded_by = models.ForeignKey(
@@ -190,6 +197,13 @@ class Interaction(TenantModel):
             ),
             models.Index(
                 fields=["organization", "source_type", "source_id"], name="interaction_org_source"
+            ),
+            models.Index(
+                fields=["organization", "structure", "-occurred_at"],
+                name="interaction_org_structure",
+            ),
+            models.Index(
+                fields=["organization", "label", "-occurred_at"], name="interaction_org_label"
             ),
         ]
 
