@@ -8,7 +8,8 @@ set-based: one query per step, whatever the size of the selection.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -231,6 +232,108 @@ def _validate_contact(contact: Contact, errors: dict[str, list[str]]) -> None:
         errors.setdefault("birth_date", []).append("La date de naissance est dans le futur.")
 
 
+def _validate_structure(structure: Structure, errors: dict[str, list[str]]) -> None:
+    structure.siren = structure.siren.replace(" ", "")
+    structure.siret = structure.siret.replace(" ", "")
+    _check_structure_numbers(structure, errors)
+    _full_clean(structure, errors, exclude=["organization", "custom"])
+    _check_phone(errors, "phone", structure.phone, structure.country)
+    if not structure.name.strip():
+        errors.setdefault("name", []).append("Le nom de la structure est obligatoire.")
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """What differs between writing a contact and writing a structure."""
+
+    model: type[models.Model]
+    fields: list[str]
+    target: str
+    validate: Callable[[Any, dict[str, list[str]]], None]
+    normalize: Callable[[Any], Any]
+
+
+def _state(record: models.Model, fields: list[str]) -> dict[str, Any]:
+    """Native fields and custom values, as the audit trail compares them."""
+    return {
+        **snapshot(record, fields),
+        **{f"custom.{key}": value for key, value in record.custom.items()},
+    }
+
+
+def _write_record(
+    kind: RecordKind,
+    *,
+    organization: Organization,
+    actor: Actor,
+    record: models.Model,
+    data: dict[str, Any],
+    custom: dict[str, Any] | None,
+    membership: Membership | None,
+    creating: bool,
+    before_save: Callable[[Any], None] | None = None,
+) -> models.Model:
+    """Validate native and custom values together (every error at once), save, audit."""
+    before = {} if creating else _state(record, kind.fields)
+    _apply(record, data, kind.fields)
+    errors: dict[str, list[str]] = {}
+    kind.validate(record, errors)
+    if creating or custom is not None:
+        record.custom = _clean_custom_into(
+            errors,
+            organization=organization,
+            target=kind.target,
+            values=custom or {},
+            existing=None if creating else record.custom,
+            membership=membership,
+            partial=not creating,
+        )
+    if errors:
+        raise ValidationError(errors)
+    kind.normalize(record)
+    if before_save is not None:
+        before_save(record)
+    after = _state(record, kind.fields)
+    changes = diff(before, after)
+    changes.update({k: [v, None] for k, v in before.items() if k not in after})
+    if creating or changes:
+        if not creating and hasattr(record, "updated_at"):
+            record.updated_at = timezone.now()
+        record.save()
+        record_event(
+            organization=organization,
+            actor=actor,
+            action=AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE,
+            target=record,
+            changes=changes,
+        )
+    return record
+
+
+def _normalize_structure(structure: Structure) -> Structure:
+    structure.name_normalized = normalize_name(structure.name)
+    return structure
+
+
+CONTACT = RecordKind(
+    Contact, CONTACT_FIELDS, CustomField.Target.CONTACT, _validate_contact, normalize_contact_fields
+)
+GROUP = RecordKind(
+    Group,
+    ["name", "description"],
+    CustomField.Target.GROUP,
+    lambda group, errors: _full_clean(group, errors, exclude=["organization", "custom"]),
+    lambda group: group,
+)
+STRUCTURE = RecordKind(
+    Structure,
+    STRUCTURE_FIELDS,
+    CustomField.Target.STRUCTURE,
+    _validate_structure,
+    _normalize_structure,
+)
+
+
 @transaction.atomic
 def create_contact(
     *,
@@ -243,34 +346,25 @@ def create_contact(
     allow_duplicate_email: bool = False,
 ) -> Contact:
     """A new contact. An email another contact already has raises DuplicateEmail."""
-    contact = Contact(organization=organization)
-    _apply(contact, data, CONTACT_FIELDS)
-    errors: dict[str, list[str]] = {}
-    _validate_contact(contact, errors)
-    contact.custom = _clean_custom_into(
-        errors,
-        organization=organization,
-        target=CustomField.Target.CONTACT,
-        values=custom or {},
-        membership=membership,
-        partial=False,
-    )
-    if errors:
-        raise ValidationError(errors)
-    normalize_contact_fields(contact)
-    if not allow_duplicate_email:
-        existing = find_by_email(organization=organization, email=contact.email)
-        if existing is not None:
-            raise DuplicateEmail(existing)
-    if contact.email_consent and not contact.email_consent_date:
-        contact.email_consent_date = timezone.now()
-    contact.save()
-    record_event(
+
+    def before_save(contact: Contact) -> None:
+        if not allow_duplicate_email:
+            existing = find_by_email(organization=organization, email=contact.email)
+            if existing is not None:
+                raise DuplicateEmail(existing)
+        if contact.email_consent and not contact.email_consent_date:
+            contact.email_consent_date = timezone.now()
+
+    contact = _write_record(
+        CONTACT,
         organization=organization,
         actor=actor,
-        action=AuditEvent.Action.CREATE,
-        target=contact,
-        changes=diff({}, {**snapshot(contact, CONTACT_FIELDS), **_custom_changes(contact.custom)}),
+        record=Contact(organization=organization),
+        data=data,
+        custom=custom,
+        membership=membership,
+        creating=True,
+        before_save=before_save,
     )
     if labels:
         add_labels(
@@ -284,10 +378,6 @@ def create_contact(
     return contact
 
 
-def _custom_changes(custom: dict[str, Any]) -> dict[str, Any]:
-    return {f"custom.{key}": value for key, value in custom.items()}
-
-
 @transaction.atomic
 def update_contact(
     *,
@@ -299,49 +389,16 @@ def update_contact(
     membership: Membership | None = None,
 ) -> Contact:
     """Change a contact's fields and custom values; the audit row lists what changed."""
-    before = {**snapshot(contact, CONTACT_FIELDS), **_custom_changes(contact.custom)}
-    _apply(contact, data, CONTACT_FIELDS)
-    errors: dict[str, list[str]] = {}
-    _validate_contact(contact, errors)
-    if custom is not None:
-        contact.custom = _clean_custom_into(
-            errors,
-            organization=organization,
-            target=CustomField.Target.CONTACT,
-            values=custom,
-            existing=contact.custom,
-            membership=membership,
-        )
-    if errors:
-        raise ValidationError(errors)
-    normalize_contact_fields(contact)
-    after = {**snapshot(contact, CONTACT_FIELDS), **_custom_changes(contact.custom)}
-    changes = diff(before, after)
-    changes.update({k: [v, None] for k, v in before.items() if k not in after})
-    if changes:
-        contact.updated_at = timezone.now()
-        contact.save()
-        record_event(
-            organization=organization,
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            target=contact,
-            changes=changes,
-        )
-    return contact
-
-
-# Structures -----------------------------------------------------------------------------
-
-
-def _validate_structure(structure: Structure, errors: dict[str, list[str]]) -> None:
-    structure.siren = structure.siren.replace(" ", "")
-    structure.siret = structure.siret.replace(" ", "")
-    _check_structure_numbers(structure, errors)
-    _full_clean(structure, errors, exclude=["organization", "custom"])
-    _check_phone(errors, "phone", structure.phone, structure.country)
-    if not structure.name.strip():
-        errors.setdefault("name", []).append("Le nom de la structure est obligatoire.")
+    return _write_record(
+        CONTACT,
+        organization=organization,
+        actor=actor,
+        record=contact,
+        data=data,
+        custom=custom,
+        membership=membership,
+        creating=False,
+    )
 
 
 @transaction.atomic
@@ -354,30 +411,15 @@ def create_structure(
     labels: Sequence[Label] = (),
     membership: Membership | None = None,
 ) -> Structure:
-    structure = Structure(organization=organization)
-    _apply(structure, data, STRUCTURE_FIELDS)
-    errors: dict[str, list[str]] = {}
-    _validate_structure(structure, errors)
-    structure.custom = _clean_custom_into(
-        errors,
-        organization=organization,
-        target=CustomField.Target.STRUCTURE,
-        values=custom or {},
-        membership=membership,
-        partial=False,
-    )
-    if errors:
-        raise ValidationError(errors)
-    structure.name_normalized = normalize_name(structure.name)
-    structure.save()
-    record_event(
+    structure = _write_record(
+        STRUCTURE,
         organization=organization,
         actor=actor,
-        action=AuditEvent.Action.CREATE,
-        target=structure,
-        changes=diff(
-            {}, {**snapshot(structure, STRUCTURE_FIELDS), **_custom_changes(structure.custom)}
-        ),
+        record=Structure(organization=organization),
+        data=data,
+        custom=custom,
+        membership=membership,
+        creating=True,
     )
     if labels:
         add_labels(
@@ -401,36 +443,16 @@ def update_structure(
     custom: dict[str, Any] | None = None,
     membership: Membership | None = None,
 ) -> Structure:
-    before = {**snapshot(structure, STRUCTURE_FIELDS), **_custom_changes(structure.custom)}
-    _apply(structure, data, STRUCTURE_FIELDS)
-    errors: dict[str, list[str]] = {}
-    _validate_structure(structure, errors)
-    if custom is not None:
-        structure.custom = _clean_custom_into(
-            errors,
-            organization=organization,
-            target=CustomField.Target.STRUCTURE,
-            values=custom,
-            existing=structure.custom,
-            membership=membership,
-        )
-    if errors:
-        raise ValidationError(errors)
-    structure.name_normalized = normalize_name(structure.name)
-    after = {**snapshot(structure, STRUCTURE_FIELDS), **_custom_changes(structure.custom)}
-    changes = diff(before, after)
-    changes.update({k: [v, None] for k, v in before.items() if k not in after})
-    if changes:
-        structure.updated_at = timezone.now()
-        structure.save()
-        record_event(
-            organization=organization,
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            target=structure,
-            changes=changes,
-        )
-    return structure
+    return _write_record(
+        STRUCTURE,
+        organization=organization,
+        actor=actor,
+        record=structure,
+        data=data,
+        custom=custom,
+        membership=membership,
+        creating=False,
+    )
 
 
 # Trash ----------------------------------------------------------------------------------
@@ -900,40 +922,16 @@ def save_group(
         others = others.exclude(pk=group.pk)
     if others.exists():
         raise ValidationError({"name": f"Le groupe « {name} » existe déjà."})
-    creating = group is None
-    group = group or Group(organization=organization)
-    before = (
-        {}
-        if creating
-        else {**snapshot(group, ["name", "description"]), **_custom_changes(group.custom)}
+    return _write_record(
+        GROUP,
+        organization=organization,
+        actor=actor,
+        record=group or Group(organization=organization),
+        data={"name": name, "description": description},
+        custom=custom,
+        membership=membership,
+        creating=group is None,
     )
-    group.name, group.description = name, description
-    errors: dict[str, list[str]] = {}
-    _full_clean(group, errors, exclude=["organization", "custom"])
-    if errors:
-        raise ValidationError(errors)
-    if custom is not None or creating:
-        group.custom = clean_custom_values(
-            organization=organization,
-            target=CustomField.Target.GROUP,
-            values=custom or {},
-            existing=group.custom,
-            membership=membership,
-            partial=not creating,
-        )
-    group.save()
-    after = {**snapshot(group, ["name", "description"]), **_custom_changes(group.custom)}
-    changes = diff(before, after)
-    changes.update({k: [v, None] for k, v in before.items() if k not in after})
-    if changes:
-        record_event(
-            organization=organization,
-            actor=actor,
-            action=AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE,
-            target=group,
-            changes=changes,
-        )
-    return group
 
 
 @transaction.atomic
