@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from lien.contacts.models import ContactLabel, ContactStructureLink, GroupMembership
 from lien.contacts.selectors import SMALL_SET
@@ -112,17 +113,24 @@ def filtered(queryset, *, organization: Organization, query: InteractionQuery):
         queryset = queryset.filter(status=query.status)
     if query.source:
         queryset = queryset.filter(source=query.source)
+    # Local day bounds on the column itself (not `occurred_at__date`, which wraps the
+    # column in a conversion): the (organization, type, date) index then serves the
+    # range — a 3-month count on 10M rows went from 1.2 s to 0.1 s (bench/README.md).
     if query.date_from:
-        queryset = queryset.filter(occurred_at__date__gte=query.date_from)
+        queryset = queryset.filter(occurred_at__gte=_day_start(query.date_from))
     if query.date_to:
-        queryset = queryset.filter(occurred_at__date__lte=query.date_to)
+        queryset = queryset.filter(occurred_at__lt=_day_start(query.date_to + dt.timedelta(days=1)))
     for label_id in query.contact_labels:
         links = ContactLabel.objects.filter(organization_id=organization.pk, label_id=label_id)
         if links.values("pk")[:SMALL_SET].count() < SMALL_SET:
             queryset = queryset.filter(contact_id__in=links.values("contact_id"))
         else:
-            queryset = queryset.filter(contact__label_links__label_id=label_id).distinct()
+            queryset = queryset.filter(Exists(links.filter(contact_id=OuterRef("contact_id"))))
     return queryset
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _page(queryset, query: InteractionQuery) -> Page:
