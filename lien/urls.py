@@ -4,6 +4,7 @@ urlpatterns = [
     path("", include("lien.core.urls")),
     path("", include("lien.contacts.urls")),
     path("", include("lien.contacts.urls_organize")),
+    path("", include("lien.interactions.urls")),
     path("api/", include("lien.api.urls")),
 ]
 
