@@ -88,7 +88,16 @@ BULK_ACTIONS = {
     "remove_label": ("change", "Retirer l'étiquette"),
     "add_group": ("change", "Ajouter au groupe"),
     "trash": ("delete", "Mettre à la corbeille"),
+    "record_interaction": ("add", "Enregistrer une interaction"),
 }
+
+
+def bulk_right(key: str, entity: Entity) -> tuple[str, str] | None:
+    """The right a bulk action needs on this list; None where the list does not offer it."""
+    action = BULK_ACTIONS[key][0]
+    if key == "record_interaction":  # the interactions page records them (many fields)
+        return (action, "interactions") if entity.model is Contact else None
+    return action, entity.data_type
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -125,8 +134,8 @@ def entity_list(request: HttpRequest, entity: Entity) -> HttpResponse:
         "groups": Group.objects.for_org(request.organization).order_by("name"),
         "bulk_actions": [
             (key, label)
-            for key, (action, label) in BULK_ACTIONS.items()
-            if can(request.membership, action, entity.data_type)
+            for key, (_action, label) in BULK_ACTIONS.items()
+            if (right := bulk_right(key, entity)) and can(request.membership, *right)
         ],
         "page_sizes": selectors.PAGE_SIZES,
     }
@@ -167,10 +176,17 @@ def entity_columns(request: HttpRequest, entity: Entity) -> HttpResponse:
 def entity_bulk(request: HttpRequest, entity: Entity) -> HttpResponse:
     """A bulk action on the ticked rows, or on every row the list's filters match."""
     action = request.POST.get("action", "")
-    if action not in BULK_ACTIONS:
+    if action not in BULK_ACTIONS or bulk_right(action, entity) is None:
         messages.error(request, "Choisissez une action.")
         return redirect(f"{reverse(entity.url('list'))}?{request.POST.get('filtres', '')}")
-    require(request, BULK_ACTIONS[action][0], entity.data_type)
+    require(request, *bulk_right(action, entity))
+    if action == "record_interaction":
+        selection = (
+            [("tous", "1"), ("filtres", request.POST.get("filtres", ""))]
+            if request.POST.get("tous") == "1"
+            else [("ids", pk) for pk in as_ids(request.POST.getlist("ids"))]
+        )
+        return redirect(f"{reverse('interaction_bulk')}?{urlencode(selection)}")
     organization = request.organization
     label = group = None
     if action in ("add_label", "remove_label"):
