@@ -34,6 +34,8 @@ from lien.core.jobs import start_job
 from lien.core.models import ApiToken, Invitation, Job, Membership, Organization, Profile
 from lien.core.services import create_api_token, invite_user, save_profile
 from lien.core.tasks import export_audit_log
+from lien.interactions import services as interactions
+from lien.interactions.models import Interaction
 from tests.conftest import add_member
 
 SUCCESS = {200, 201, 204, 302}
@@ -60,6 +62,7 @@ class World:
     household: Household
     trashed_contact: Contact
     trashed_structure: Structure
+    interaction: Interaction  # a manual one for `contact`, with a category and a label
 
 
 def build_world(organization: Organization, marker_email: str) -> World:
@@ -127,6 +130,18 @@ def build_world(organization: Organization, marker_email: str) -> World:
     contacts.trash(
         organization=organization, actor=actor, model=Structure, ids=[trashed_structure.pk]
     )
+    interaction = interactions.record_interaction(
+        organization=organization,
+        actor=actor,
+        contact=contact,
+        occurred_at="2026-03-12T14:30",
+        type="Appel téléphonique",
+        category="Vie associative",
+        label=f"Forum {marker_email}",
+        structure=structure,
+        description=f"Appel de {marker_email}",
+        create_missing=True,
+    )
     return World(
         organization,
         admin,
@@ -145,6 +160,7 @@ def build_world(organization: Organization, marker_email: str) -> World:
         household,
         trashed_contact,
         trashed_structure,
+        interaction,
     )
 
 
