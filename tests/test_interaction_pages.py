@@ -613,3 +613,20 @@ def test_settings_refuse_duplicates_and_keep_system_type_names(org, admin_client
         "name": ["Ce type est utilisé par Lien lui-même : il garde son nom."]
     }
     assert unknown_kind.status_code == 404
+
+
+def test_the_whole_list_is_read_as_a_subquery_not_a_list_of_ids(org):
+    # « Toute la liste » may hold more contacts than one statement takes parameters
+    for name in ("Alpha", "Bravo", "Charlie"):
+        new_contact(org, "X", name)
+    everyone = Contact.objects.for_org(org).values_list("pk", flat=True)
+
+    with CaptureQueriesContext(connection) as captured:
+        created = services.record_interactions(
+            organization=org, actor=SYSTEM, contact_ids=everyone, occurred_at="2026-06-01",
+            type="Courrier",
+        )  # fmt: skip
+
+    assert created == 3
+    reads = [q["sql"] for q in captured if q["sql"].startswith('SELECT "contacts_contact"')]
+    assert len(reads) == 1 and "IN (SELECT" in reads[0]

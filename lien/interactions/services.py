@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from lien.contacts.models import Contact, Structure
@@ -364,7 +365,9 @@ def record_interactions(
     contacts = list(
         Contact.objects.for_org(organization)
         .not_deleted()
-        .filter(pk__in=list(contact_ids))
+        # A queryset stays a subquery: « toute la liste » may hold more ids than one
+        # statement takes (SQLite 32,766 parameters, PostgreSQL 65,535).
+        .filter(pk__in=contact_ids if isinstance(contact_ids, QuerySet) else list(contact_ids))
         .values_list("pk", "first_name", "last_name")
     )
     if not contacts:
