@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from lien.api import contacts, views
+from lien.api import contacts, interactions, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -20,6 +20,18 @@ router.register("labels", contacts.LabelViewSet, basename="api-labels")
 router.register("custom-fields", contacts.CustomFieldViewSet, basename="api-custom-fields")
 router.register("groups", contacts.GroupViewSet, basename="api-groups")
 router.register("households", contacts.HouseholdViewSet, basename="api-households")
+router.register("interactions", interactions.InteractionViewSet, basename="api-interactions")
+router.register(
+    "interaction-types", interactions.InteractionTypeViewSet, basename="api-interaction-types"
+)
+router.register(
+    "interaction-categories",
+    interactions.InteractionCategoryViewSet,
+    basename="api-interaction-categories",
+)
+router.register(
+    "interaction-labels", interactions.InteractionLabelViewSet, basename="api-interaction-labels"
+)
 
 urlpatterns = [
     path("v1/me/", views.MeView.as_view(), name="api-me"),
