@@ -241,6 +241,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One enum in the schema for active/passive, used by `status` and `default_status`.
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionStatusEnum": "lien.interactions.models.InteractionStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "lien.api.schema.add_error_responses",
