@@ -51,7 +51,7 @@ class InteractionForm(forms.Form):
     new_category = forms.CharField(label="ou nouvelle catégorie", required=False, max_length=100)
     label = forms.ChoiceField(label="Libellé", required=False)
     new_label = forms.CharField(label="ou nouveau libellé", required=False, max_length=200)
-    structure = forms.ChoiceField(label="Structure", required=False)
+    structure = forms.ChoiceField(label="Avec la structure", required=False)
     description = forms.CharField(
         label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -69,7 +69,7 @@ def test_record_from_the_card_then_for_a_whole_group(browsing):
     form.get_by_label(re.compile("^Type")).select_option(label="Appel téléphonique")
     form.get_by_label(re.compile("^Date")).fill("2026-05-04T18:30")
     form.get_by_label("ou nouveau libellé").fill("Renouvellement adhésion")
-    form.get_by_label("Structure").select_option(label="Mairie de Lyon")
+    form.get_by_label("Avec la structure").select_option(label="Mairie de Lyon")
     form.get_by_label("Description").fill("Rappeler en septembre pour le forum.")
     browsing.screenshot(page, "fiche-ajout-interaction")
     form.get_by_role("button", name="Enregistrer l'interaction").click()
