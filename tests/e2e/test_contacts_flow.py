@@ -110,6 +110,12 @@ def test_record_a_person_with_labels_fields_structure_household_and_group(browsi
     page.get_by_role("button", name="Appliquer").click()
     expect(page.get_by_text("1 fiche(s) ajoutée(s) au groupe.")).to_be_visible()
 
+    # And the list's group filter finds them, refreshing as soon as it changes
+    page.get_by_placeholder("Nom, prénom, email ou téléphone").fill("")
+    page.locator("select[name=groupe]").select_option(label="Gala 2026")
+    expect(page.locator(".list-count")).to_have_text("1 contact")
+    expect(page).to_have_url(re.compile(r"groupe=\d+"))
+
     # Then everything is on the card, and in the database
     page.get_by_role("link", name="LEFÈVRE Hélène").click()
     expect(page.get_by_role("link", name="Gala 2026")).to_be_visible()
