@@ -15,6 +15,7 @@ import datetime as dt
 import html
 import random
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -665,7 +666,7 @@ class TableStat:
 
 
 @dataclass
-class Writer:
+class Writer(ABC):
     """Inserts rows of one model; returns their ids in order. Subclasses pick the path."""
 
     organization_id: int
@@ -681,8 +682,9 @@ class Writer:
         stat.seconds += time.perf_counter() - started
         return ids
 
-    def _insert(self, model, columns, rows) -> list[int]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _insert(self, model, columns, rows) -> list[int]:
+        """Write `rows` (tuples in `columns` order) and return their ids."""
 
 
 class OrmWriter(Writer):
