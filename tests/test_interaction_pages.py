@@ -630,3 +630,39 @@ def test_the_whole_list_is_read_as_a_subquery_not_a_list_of_ids(org):
     assert created == 3
     reads = [q["sql"] for q in captured if q["sql"].startswith('SELECT "contacts_contact"')]
     assert len(reads) == 1 and "IN (SELECT" in reads[0]
+
+
+def test_a_very_large_bulk_recording_runs_as_a_job(
+    org, admin_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from lien.contacts import services as contact_services
+    from lien.core.audit import Actor
+    from lien.core.models import Job
+    from lien.interactions import views as interaction_views
+    from lien.interactions.models import Interaction
+
+    monkeypatch.setattr(interaction_views, "INLINE_LIMIT", 2)
+    group = contact_services.save_group(organization=org, actor=Actor.system(), name="Gala")
+    people = [
+        contact_services.create_contact(
+            organization=org, actor=Actor.system(), data={"last_name": f"Invité {i}"}
+        )
+        for i in range(3)
+    ]
+    contact_services.add_to_group(
+        organization=org, actor=Actor.system(), group=group, contact_ids=[p.pk for p in people]
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("group_interaction_create", args=[group.pk]),
+            {"occurred_at": "2026-06-01T18:00", "new_type": "Invitation gala", "description": ""},
+        )
+
+    job = Job.objects.for_org(org).get(kind="bulk_interactions")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("job_progress", args=[job.pk])
+    assert (job.status, job.result["created"]) == ("succeeded", 3)
+    assert Interaction.objects.for_org(org).filter(type__name="Invitation gala").count() == 3
+    page = admin_client.get(reverse("job_progress", args=[job.pk])).content.decode()
+    assert "Interaction enregistrée pour 3 contact(s)." in page

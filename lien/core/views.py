@@ -438,9 +438,11 @@ def export_history(request: HttpRequest) -> HttpResponse:
 
 @member_required()
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress bar partial; it polls itself while the job runs."""
+    """A job's progress bar (it polls itself while the job runs); a whole page outside htmx."""
     job = access.get_job(request, pk)
-    return TemplateResponse(request, "core/partials/_job_progress.html", {"job": job})
+    return render_page(
+        request, "core/job_page.html", {"job": job}, partial="core/partials/_job_progress.html"
+    )
 
 
 @member_required("exports", "view")

@@ -32,6 +32,7 @@ from lien.contacts.selectors import (
 )
 from lien.core.access import member_required, require
 from lien.core.audit import Actor
+from lien.core.jobs import start_job
 from lien.core.params import as_ids
 from lien.core.rights import can
 from lien.core.views import form_errors_to, render_page
@@ -44,6 +45,7 @@ from lien.interactions.models import (
     InteractionStatus,
     InteractionType,
 )
+from lien.interactions.tasks import record_for_contacts
 
 CARD_PAGE_SIZE = 10
 SEARCH_LIMIT = 15
@@ -293,6 +295,23 @@ def interaction_contact_search(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Above this many contacts, a bulk recording runs as a background job.
+INLINE_LIMIT = 2000
+
+
+def _job_values(values: dict) -> dict:
+    """The form's values as JSON for a task: the date checked now, objects as ids."""
+    return {
+        **values,
+        "occurred_at": services.as_datetime(values["occurred_at"]).isoformat(),
+        "structure": values["structure"].pk if values["structure"] else None,
+        **{
+            key: values[key].pk if hasattr(values[key], "pk") else values[key]
+            for key in ("type", "category", "label")
+        },
+    }
+
+
 def _many(
     request: HttpRequest,
     *,
@@ -302,12 +321,37 @@ def _many(
     back_label: str,
     hidden: list[tuple[str, str]],
     done_url: str,
+    spec: dict | None = None,
 ) -> HttpResponse:
-    """The same interaction for many contacts: one form, one transaction, all or nothing."""
+    """The same interaction for many contacts: one form, one transaction, all or nothing.
+
+    `spec` says how a background job finds the same contacts again ({"group": id} or
+    {"filters": query string}); beyond INLINE_LIMIT contacts the work goes to one.
+    """
     require(request, "add", "interactions")
     count = contacts.count()
     form = InteractionForm(_posted(request), organization=request.organization)
-    if request.method == "POST" and form.is_valid():
+    big = request.method == "POST" and spec is not None and count > INLINE_LIMIT
+    if big and form.is_valid():
+        # Thousands of contacts: a background job (one transaction) with a progress bar.
+        try:
+            values = _job_values(form.values())
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            job = start_job(
+                organization=request.organization,
+                kind="bulk_interactions",
+                label=f"{title} ({count} contacts)",
+                task=record_for_contacts,
+                created_by=request.user,
+                spec=spec,
+                values=values,
+                user_id=request.user.pk,
+            )
+            messages.info(request, "L'enregistrement est lancé : suivez sa progression ici.")
+            return redirect("job_progress", pk=job.pk)
+    if request.method == "POST" and not big and form.is_valid():
         try:
             created = services.record_interactions(
                 organization=request.organization,
@@ -357,6 +401,7 @@ def group_interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
         back_label=group.name,
         hidden=[],
         done_url=f"{back}#interactions",
+        spec={"group": group.pk},
     )
 
 
@@ -387,6 +432,7 @@ def interaction_bulk(request: HttpRequest) -> HttpResponse:
         back_label="Contacts",
         hidden=hidden,
         done_url=back,
+        spec={"filters": params.get("filtres", "")} if params.get("tous") == "1" else None,
     )
 
 
