@@ -606,6 +606,49 @@ def labels_prefetch(link_model: type[models.Model], organization) -> Prefetch:
     )
 
 
+class RecordViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+):
+    """What contacts and structures share: list filters, and DELETE sends to the trash."""
+
+    model: type = Contact
+    selector = staticmethod(filtered_contacts)  # the list page's own filters
+
+    def search(self, query: ListQuery):
+        return self.selector(organization=self.organization, query=query)
+
+    def with_email(self, records, email: str):
+        return records.filter(email__iexact=email)
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        request = self.request
+        query = ListQuery(
+            q=(_text_param(request, "q", 100) or "").strip(),
+            labels=_label_params(request, self.organization),
+            group=_id_param(request, "group"),
+        )
+        try:
+            records = self.search(query)
+        except ValueError as error:  # a search no index can serve (odd characters)
+            raise refuse("q", "Recherche invalide.") from error
+        email = _text_param(request, "email", 254)
+        if email:
+            records = self.with_email(records, email)
+        return self.prefetched(records)
+
+    def destroy(self, request, *args, **kwargs):
+        record = self.get_object()
+        services.trash(
+            organization=self.organization, actor=self.actor(), model=self.model, ids=[record.pk]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 @extend_schema_view(
     list=extend_schema(parameters=LIST_PARAMETERS),
     create=extend_schema(request=ContactWriteSerializer, responses={201: ContactSerializer}),
@@ -613,14 +656,10 @@ def labels_prefetch(link_model: type[models.Model], organization) -> Prefetch:
     partial_update=extend_schema(request=ContactWriteSerializer, responses=ContactSerializer),
     destroy=extend_schema(description="Envoie le contact à la corbeille (30 jours)."),
 )
-class ContactViewSet(
-    ScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-):
+class ContactViewSet(RecordViewSet):
     """Contacts of the organisation (the trash excluded)."""
 
+    model = Contact
     data_type = "contacts"
     custom_target = CustomField.Target.CONTACT
     serializer_class = ContactSerializer
@@ -643,23 +682,8 @@ class ContactViewSet(
             ),
         ).order_by("pk")
 
-    def filter_queryset(self, queryset):
-        if self.action != "list":
-            return queryset
-        request = self.request
-        query = ListQuery(
-            q=(_text_param(request, "q", 100) or "").strip(),
-            labels=_label_params(request, self.organization),
-            group=_id_param(request, "group"),
-        )
-        try:
-            contacts = filtered_contacts(organization=self.organization, query=query)
-        except ValueError as error:  # a search no index can serve (odd characters)
-            raise refuse("q", "Recherche invalide.") from error
-        email = _text_param(request, "email", 254)
-        if email:
-            contacts = contacts.filter(email_normalized=normalize_email(email))
-        return self.prefetched(contacts)
+    def with_email(self, contacts, email: str):
+        return contacts.filter(email_normalized=normalize_email(email))
 
     def create(self, request, *args, **kwargs):
         data = self.write_serializer(ContactWriteSerializer)
@@ -729,13 +753,6 @@ class ContactViewSet(
                 )
         return Response(self.fresh(contact.pk))
 
-    def destroy(self, request, *args, **kwargs):
-        contact = self.get_object()
-        services.trash(
-            organization=self.organization, actor=self.actor(), model=Contact, ids=[contact.pk]
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
 
 @extend_schema_view(
     list=extend_schema(parameters=LIST_PARAMETERS),
@@ -744,14 +761,11 @@ class ContactViewSet(
     partial_update=extend_schema(request=StructureWriteSerializer, responses=StructureSerializer),
     destroy=extend_schema(description="Envoie la structure à la corbeille (30 jours)."),
 )
-class StructureViewSet(
-    ScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-):
+class StructureViewSet(RecordViewSet):
     """Structures of the organisation (the trash excluded)."""
 
+    model = Structure
+    selector = staticmethod(filtered_structures)
     data_type = "structures"
     custom_target = CustomField.Target.STRUCTURE
     serializer_class = StructureSerializer
@@ -764,24 +778,6 @@ class StructureViewSet(
         return structures.prefetch_related(
             labels_prefetch(StructureLabel, self.organization)
         ).order_by("pk")
-
-    def filter_queryset(self, queryset):
-        if self.action != "list":
-            return queryset
-        request = self.request
-        query = ListQuery(
-            q=(_text_param(request, "q", 100) or "").strip(),
-            labels=_label_params(request, self.organization),
-            group=_id_param(request, "group"),
-        )
-        try:
-            structures = filtered_structures(organization=self.organization, query=query)
-        except ValueError as error:
-            raise refuse("q", "Recherche invalide.") from error
-        email = _text_param(request, "email", 254)
-        if email:
-            structures = structures.filter(email__iexact=email)
-        return self.prefetched(structures)
 
     def create(self, request, *args, **kwargs):
         data = self.write_serializer(StructureWriteSerializer)
@@ -822,16 +818,6 @@ class StructureViewSet(
                     labels=labels,
                 )
         return Response(self.fresh(structure.pk))
-
-    def destroy(self, request, *args, **kwargs):
-        structure = self.get_object()
-        services.trash(
-            organization=self.organization,
-            actor=self.actor(),
-            model=Structure,
-            ids=[structure.pk],
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(

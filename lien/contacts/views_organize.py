@@ -466,40 +466,45 @@ def group_member_search(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@member_required("segments", "change")
-@require_POST
-def group_add_members(request: HttpRequest, pk: int) -> HttpResponse:
+def _change_members(request: HttpRequest, pk: int, operation, done: str, nothing: str):
+    """Add or remove the posted contacts and structures of a group, in one statement each."""
     group = access.get_group(request, pk, action="change")
-    added = services.add_to_group(
+    count = operation(
         organization=request.organization,
         actor=_actor(request),
         group=group,
         contact_ids=_ids(request, "contacts"),
         structure_ids=_ids(request, "structures"),
     )
-    if added:
-        messages.success(request, f"{added} membre(s) ajouté(s) au groupe.")
+    if count:
+        messages.success(request, done.format(count=count))
     else:
-        messages.info(request, "Aucun membre ajouté : ils étaient déjà dans le groupe.")
+        messages.info(request, nothing)
     return redirect("group_detail", pk=group.pk)
+
+
+@member_required("segments", "change")
+@require_POST
+def group_add_members(request: HttpRequest, pk: int) -> HttpResponse:
+    return _change_members(
+        request,
+        pk,
+        services.add_to_group,
+        "{count} membre(s) ajouté(s) au groupe.",
+        "Aucun membre ajouté : ils étaient déjà dans le groupe.",
+    )
 
 
 @member_required("segments", "change")
 @require_POST
 def group_remove_members(request: HttpRequest, pk: int) -> HttpResponse:
-    group = access.get_group(request, pk, action="change")
-    removed = services.remove_from_group(
-        organization=request.organization,
-        actor=_actor(request),
-        group=group,
-        contact_ids=_ids(request, "contacts"),
-        structure_ids=_ids(request, "structures"),
+    return _change_members(
+        request,
+        pk,
+        services.remove_from_group,
+        "{count} membre(s) retiré(s) du groupe.",
+        "Cochez les membres à retirer.",
     )
-    if removed:
-        messages.success(request, f"{removed} membre(s) retiré(s) du groupe.")
-    else:
-        messages.info(request, "Cochez les membres à retirer.")
-    return redirect("group_detail", pk=group.pk)
 
 
 @member_required("segments", "delete")
