@@ -62,11 +62,11 @@ def test_demo_reference_data():
     organization = Organization.objects.get(slug="demo")
 
     assert set(Label.objects.for_org(organization).values_list("name", flat=True)) == {
-        "Adhérent",
-        "Ancien adhérent",
+        "Adhérent(e)",
+        "Ancien(ne) adhérent(e)",
         "Bénévole",
-        "Donateur",
-        "Participant",
+        "Donateur / Donatrice",
+        "Participant(e)",
         "Partenaire",
         "Presse",
     }
@@ -80,18 +80,23 @@ def test_demo_reference_data():
 
 
 @pytest.mark.django_db
-def test_each_payment_has_exactly_one_paiement_interaction():
+def test_each_payment_has_its_paiement_interactions_as_the_service_would_write_them():
     run_demo()
     organization = Organization.objects.get(slug="demo")
     payments = Payment.objects.for_org(organization)
     payment_interactions = Interaction.objects.for_org(organization).filter(
         source=Interaction.Source.PAYMENT
     )
+    expected = {
+        (payment.pk, contact)
+        for payment in payments
+        if payment.status not in ("annule", "refuse")
+        for contact in (payment.payer_contact_id, payment.beneficiary_id)
+        if contact
+    }
 
-    assert payment_interactions.count() == payments.count()
-    assert set(payment_interactions.values_list("source_id", flat=True)) == set(
-        payments.values_list("pk", flat=True)
-    )
+    assert set(payment_interactions.values_list("source_id", "contact_id")) == expected
+    assert payment_interactions.count() == len(expected)
     assert set(payment_interactions.values_list("type__name", flat=True)) == {"Paiement"}
     assert set(payment_interactions.values_list("source_type", flat=True)) == {
         ContentType.objects.get_for_model(Payment).pk
@@ -173,3 +178,15 @@ def test_reset_rebuilds_the_same_data():
     assert again == first
     assert Organization.objects.count() == 1
     assert Contact.objects.count() == 200
+
+
+@pytest.mark.django_db
+def test_demo_automatic_labels_are_what_the_payment_rules_say():
+    from lien.payments.labels import apply_label_rules
+
+    run_demo()
+    organization = Organization.objects.get(slug="demo")
+
+    changes = apply_label_rules(organization=organization)
+
+    assert changes and all(c == {"added": 0, "removed": 0} for c in changes.values()), changes

@@ -54,12 +54,13 @@ CHUNK = 50_000
 # Reference data --------------------------------------------------------------------
 
 # (name, colour): few and broad, as the product recommends.
+# The four automatic ones carry the names the payment rules give them (lien.payments.labels).
 LABELS = [
-    ("Adhérent", "#7c3aed"),
-    ("Ancien adhérent", "#a78bfa"),
+    ("Adhérent(e)", "#7c3aed"),
+    ("Ancien(ne) adhérent(e)", "#a78bfa"),
     ("Bénévole", "#16a34a"),
-    ("Donateur", "#2563eb"),
-    ("Participant", "#0891b2"),
+    ("Donateur / Donatrice", "#2563eb"),
+    ("Participant(e)", "#0891b2"),
     ("Partenaire", "#ea580c"),
     ("Presse", "#64748b"),
 ]
@@ -617,13 +618,20 @@ class CommunityGenerator:
         for payment_id, row in payments:
             moment = dt.datetime.combine(row[date_pos], dt.time(10, 0), tzinfo=UTC)
             euros, cents = divmod(row[amount_pos], 100)
-            rows.append(
-                (
-                    row[payer_pos] or row[beneficiary_pos], moment, type_id, category_id, None,
-                    f"{labels[row[kind_pos]]} de {euros},{cents:02d} €", row[structure_pos],
-                    None, "active", "payment", payment_type_id, payment_id, moment,
-                )
-            )  # fmt: skip
+            # On the payer contact and on a different beneficiary, as the payment service does;
+            # a structure's payment shows on its beneficiary.
+            if row[PAYMENT_COLUMNS.index("status")] in ("annule", "refuse"):
+                continue  # no touchpoint, as the payment service decides
+            for contact_id in dict.fromkeys([row[payer_pos], row[beneficiary_pos]]):
+                if contact_id is None:
+                    continue
+                rows.append(
+                    (
+                        contact_id, moment, type_id, category_id, None,
+                        f"{labels[row[kind_pos]]} de {euros},{cents:02d} €", row[structure_pos],
+                        None, "active", "payment", payment_type_id, payment_id, moment,
+                    )
+                )  # fmt: skip
         return rows
 
     def membership_periods(self, payments: Iterable[tuple[int, tuple]]) -> list[tuple]:
@@ -806,6 +814,8 @@ def build_community(
     payment_ct = ContentType.objects.get_for_model(Payment).pk
     payment_type = type_ids[PAYMENT_TYPE]
     donors: set[int] = set()
+    donor_structures: set[int] = set()
+    payment_interactions = 0
     members_until: dict[int, dt.date] = {}
     ticket_holders: set[int] = set()
     done = 0
@@ -817,29 +827,33 @@ def build_community(
         pairs = list(zip(writer.insert(Payment, PAYMENT_COLUMNS, rows), rows, strict=True))
         periods = gen.membership_periods(pairs)
         writer.insert(MembershipPeriod, MEMBERSHIP_COLUMNS, periods)
-        writer.insert(
-            Interaction,
-            INTERACTION_COLUMNS,
-            gen.payment_interactions(
-                pairs,
-                type_id=payment_type,
-                category_id=category_ids["Collecte"],
-                payment_type_id=payment_ct,
-            ),
+        payment_interactions += len(
+            writer.insert(
+                Interaction,
+                INTERACTION_COLUMNS,
+                gen.payment_interactions(
+                    pairs,
+                    type_id=payment_type,
+                    category_id=category_ids["Collecte"],
+                    payment_type_id=payment_ct,
+                ),
+            )
         )
         for _, row in pairs:
-            if row[5] == "paye" and row[7]:
-                if row[0] == PaymentKind.DONATION:
+            if row[5] == "paye" and row[0] == PaymentKind.DONATION:
+                if row[7]:
                     donors.add(row[7])
-                elif row[0] == PaymentKind.TICKETING:
-                    ticket_holders.add(row[9])
+                else:
+                    donor_structures.add(row[8])
+            elif row[5] == "paye" and row[0] == PaymentKind.TICKETING and row[9]:
+                ticket_holders.add(row[9])
         for contact_id, _, _, end, _ in periods:
             if end > members_until.get(contact_id, dt.date.min):
                 members_until[contact_id] = end
         done += n
         progress(f"paiements : {done}/{sizes.payments}")
 
-    remaining = sizes.interactions - sizes.payments
+    remaining = max(0, sizes.interactions - payment_interactions)
     written = 0
     while written < remaining:
         n = min(chunk, remaining - written)
@@ -856,26 +870,29 @@ def build_community(
             ),
         )
         written += n
-        progress(f"interactions : {written + sizes.payments}/{sizes.interactions}")
+        progress(f"interactions : {written + payment_interactions}/{sizes.interactions}")
 
     # Labels: automatic ones follow the payments, manual ones are a few broad categories.
     now = gen.now
     rng = gen.rng
     auto = LabelOrigin.AUTOMATIC
     manual = LabelOrigin.MANUAL
-    label_rows = [(c, labels["Donateur"], auto, now) for c in sorted(donors)]
-    label_rows += [(c, labels["Participant"], auto, now) for c in sorted(ticket_holders)]
+    label_rows = [(c, labels["Donateur / Donatrice"], auto, now) for c in sorted(donors)]
+    label_rows += [(c, labels["Participant(e)"], auto, now) for c in sorted(ticket_holders)]
     for contact_id, end in sorted(members_until.items()):
-        name = "Adhérent" if end >= today else "Ancien adhérent"
+        name = "Adhérent(e)" if end >= today else "Ancien(ne) adhérent(e)"
         label_rows.append((contact_id, labels[name], auto, now))
     if contact_ids:
-        for name, share in [("Bénévole", 0.08), ("Presse", 0.01), ("Donateur", 0.01)]:
+        for name, share in [("Bénévole", 0.08), ("Presse", 0.01), ("Donateur / Donatrice", 0.01)]:
             for contact_id in rng.sample(contact_ids, max(1, int(len(contact_ids) * share))):
                 label_rows.append((contact_id, labels[name], manual, now))
     for start in range(0, len(label_rows), chunk):
         writer.insert(ContactLabel, CONTACT_LABEL_COLUMNS, label_rows[start : start + chunk])
     partner_rows = [
         (s, labels["Partenaire"], manual, now) for s in structure_ids if rng.random() < 0.3
+    ]
+    partner_rows += [
+        (s, labels["Donateur / Donatrice"], auto, now) for s in sorted(donor_structures)
     ]
     writer.insert(StructureLabel, STRUCTURE_LABEL_COLUMNS, partner_rows)
 

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 NIGHTLY_HOUR = 3
 NIGHTLY: list[str] = [
     "lien.contacts.tasks.purge_trash",
+    "lien.payments.tasks.apply_payment_labels",
 ]
 
 

@@ -150,6 +150,10 @@ class Payment(TenantModel):
                 fields=["organization", "payer_contact", "-paid_on"], name="payment_org_payer"
             ),
             models.Index(fields=["organization", "campaign"], name="payment_org_campaign"),
+            models.Index(fields=["organization", "-paid_on"], name="payment_org_date"),
+            models.Index(
+                fields=["organization", "source", "external_id"], name="payment_org_external"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -168,9 +172,123 @@ class Payment(TenantModel):
         ]
 
     def __str__(self) -> str:
-        euros, cents = divmod(self.amount_cents, 100)
-        amount = f"{euros},{cents:02d} {self.currency}"
+        amount = format_cents(self.amount_cents, self.currency)
         return f"{self.get_kind_display()} {amount} du {self.paid_on:%d/%m/%Y}"
+
+    @property
+    def payer(self):
+        return self.payer_contact or self.payer_structure
+
+
+def format_cents(cents: int | None, currency: str = "EUR") -> str:
+    """1234550 → « 12 345,50 € » (narrow no-break space between thousands)."""
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(int(cents)), 100)
+    symbol = "€" if currency == "EUR" else currency
+    return f"{sign}{euros:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0{symbol}"
+
+
+class PaymentLabel(TenantModel):
+    """An étiquette on a payment (« Gala 2026 », « Legs »…), from the contacts' label list."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="label_links")
+    label = models.ForeignKey(
+        "contacts.Label", on_delete=models.CASCADE, related_name="payment_links", db_index=False
+    )
+
+    class Meta:
+        verbose_name = _("étiquette de paiement")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "payment", "label"], name="paymentlabel_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "label", "payment"], name="paymentlabel_org_label")
+        ]
+
+
+class MembershipPeriodMode(models.TextChoices):
+    ROLLING = "rolling", _("12 mois à partir du paiement")
+    CALENDAR = "calendar", _("Année civile (1er janvier – 31 décembre)")
+    SEASON = "season", _("Saison (à partir d'un mois donné, sur 12 mois)")
+
+
+DEFAULT_INCOME_ACCOUNTS = {
+    "don": "754",
+    "adhesion": "756",
+    "billetterie": "706",
+    "crowdfunding": "754",
+    "boutique": "707",
+    "autre": "758",
+}
+DEFAULT_TREASURY_ACCOUNTS = {
+    "carte": "512",
+    "cheque": "512",
+    "especes": "530",
+    "virement": "512",
+    "prelevement": "512",
+    "autre": "512",
+}
+
+
+def default_income_accounts() -> dict:
+    return dict(DEFAULT_INCOME_ACCOUNTS)
+
+
+def default_treasury_accounts() -> dict:
+    return dict(DEFAULT_TREASURY_ACCOUNTS)
+
+
+class PaymentSettings(TenantModel):
+    """An organisation's payment rules: automatic labels, membership validity, accounts."""
+
+    auto_labels = models.BooleanField(_("étiquettes automatiques"), default=True)
+    renewal_days = models.PositiveSmallIntegerField(
+        _("« à renouveler » dans les N jours avant la fin"), default=30
+    )
+    membership_mode = models.CharField(
+        _("durée de validité des adhésions"),
+        max_length=10,
+        choices=MembershipPeriodMode.choices,
+        default=MembershipPeriodMode.ROLLING,
+    )
+    season_start_month = models.PositiveSmallIntegerField(_("mois de début de saison"), default=9)
+    donor_label = models.ForeignKey(
+        "contacts.Label", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    member_label = models.ForeignKey(
+        "contacts.Label", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    former_member_label = models.ForeignKey(
+        "contacts.Label", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    participant_label = models.ForeignKey(
+        "contacts.Label", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # {"don": "754", …} and {"carte": "512", …}: the chart of accounts of the export.
+    income_accounts = models.JSONField(_("comptes de produits"), default=default_income_accounts)
+    treasury_accounts = models.JSONField(
+        _("comptes de trésorerie"), default=default_treasury_accounts
+    )
+    journal_code = models.CharField(_("code journal"), max_length=10, default="BQ")
+    cash_journal_code = models.CharField(_("code journal de caisse"), max_length=10, default="CA")
+    labels_applied_on = models.DateField(_("règles appliquées le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("réglages des paiements")
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="paymentsettings_unique_org"),
+            models.CheckConstraint(
+                condition=Q(season_start_month__gte=1, season_start_month__lte=12),
+                name="paymentsettings_month_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Réglages des paiements ({self.organization_id})"
 
 
 class MembershipPeriodQuerySet(TenantQuerySet):
