@@ -5,6 +5,8 @@ urlpatterns = [
     path("", include("lien.contacts.urls")),
     path("", include("lien.contacts.urls_organize")),
     path("", include("lien.interactions.urls")),
+    path("", include("lien.payments.urls")),
+    path("", include("lien.payments.urls_admin")),
     path("api/", include("lien.api.urls")),
 ]
 

@@ -36,6 +36,8 @@ from lien.core.services import create_api_token, invite_user, save_profile
 from lien.core.tasks import export_audit_log
 from lien.interactions import services as interactions
 from lien.interactions.models import Interaction
+from lien.payments import services as payments
+from lien.payments.models import Campaign, Payment
 from tests.conftest import add_member
 
 SUCCESS = {200, 201, 204, 302}
@@ -63,6 +65,9 @@ class World:
     trashed_contact: Contact
     trashed_structure: Structure
     interaction: Interaction  # a manual one for `contact`, with a category and a label
+    campaign: Campaign
+    payment: Payment  # a paid donation of `contact` in `campaign`, with a payment label
+    membership_payment: Payment  # paid by `structure` for `contact`, with its period
 
 
 def build_world(organization: Organization, marker_email: str) -> World:
@@ -142,6 +147,37 @@ def build_world(organization: Organization, marker_email: str) -> World:
         description=f"Appel de {marker_email}",
         create_missing=True,
     )
+    campaign = payments.save_campaign(
+        organization=organization,
+        actor=actor,
+        name=f"Appel {marker_email}",
+        kind="don",
+        start_date="2026-01-01",
+        end_date="2026-12-31",
+        goal="5000",
+    )
+    payment = payments.create_payment(
+        organization=organization,
+        actor=actor,
+        kind="don",
+        amount="50",
+        paid_on="2026-03-12",
+        method="cheque",
+        payer_contact=contact,
+        campaign=campaign,
+        labels=[label.pk],
+        notes=f"Don de {marker_email}",
+    )
+    membership_payment = payments.create_payment(
+        organization=organization,
+        actor=actor,
+        kind="adhesion",
+        amount="30",
+        paid_on="2026-02-01",
+        method="virement",
+        payer_structure=structure,
+        beneficiary=contact,
+    )
     return World(
         organization,
         admin,
@@ -161,6 +197,9 @@ def build_world(organization: Organization, marker_email: str) -> World:
         trashed_contact,
         trashed_structure,
         interaction,
+        campaign,
+        payment,
+        membership_payment,
     )
 
 

@@ -1,0 +1,3 @@
+"""Campaigns, payment settings and the accounting export."""
+
+urlpatterns: list = []
