@@ -171,12 +171,12 @@ def parse_amount(value: Any) -> int:
             raise ValidationError(f"« {value} » n'est pas un montant.") from None
     if not amount.is_finite():
         raise ValidationError(f"« {value} » n'est pas un montant.")
+    # Before quantize, which raises InvalidOperation beyond 28 digits (« 1e30 »).
+    if abs(amount) >= Decimal(MAX_CENTS) / 100:
+        raise ValidationError("Montant trop grand.")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError("Un montant a au plus 2 décimales (des centimes).")
-    cents = int(amount * 100)
-    if abs(cents) >= MAX_CENTS:
-        raise ValidationError("Montant trop grand.")
-    return cents
+    return int(amount * 100)
 
 
 def parse_date(value: Any, *, what: str = "La date") -> dt.date:
@@ -368,6 +368,8 @@ def _clean_payment(
         if cents is not None:
             if not isinstance(cents, int) or isinstance(cents, bool):
                 errors.setdefault("amount", []).append("Montant invalide.")
+            elif abs(cents) >= MAX_CENTS:  # the bound `parse_amount` applies to euros
+                errors.setdefault("amount", []).append("Montant trop grand.")
             else:
                 payment.amount_cents = cents
     elif creating:
