@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "lien.contacts",
     "lien.interactions",
     "lien.payments",
+    "lien.search",
     "lien.api",
 ]
 

@@ -1,0 +1,1363 @@
+"""The criteria of the advanced search: one small class per kind, in registries per table.
+
+A criterion node of the tree is {"field": key, "op": operator, "value": …, "where": {…}}.
+Each criterion class knows its operators and value, checks a node (French message,
+pointing at the node), compiles it to a Django Q on its table's rows, and says it in
+French. Related data compile to subqueries on one table filtered by the organisation
+(`pk IN (SELECT contact_id … WHERE organization_id = …)`), never to joins over the
+whole table; a tree can never reach another organisation's rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    Count,
+    F,
+    FloatField,
+    Func,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.fields.json import KT, KeyTransform
+from django.db.models.functions import Cast
+from django.db.models.lookups import Lookup
+
+from lien.contacts.models import (
+    Contact,
+    ContactLabel,
+    ContactStructureLink,
+    CustomField,
+    Group,
+    GroupMembership,
+    Household,
+    Label,
+    Structure,
+    StructureLabel,
+)
+from lien.contacts.normalize import normalize_email, normalize_name
+from lien.core.models import Membership, Organization
+from lien.core.rights import can, hides_sensitive_fields
+from lien.interactions.defaults import (
+    EMAILING_CLICK_TYPE,
+    EMAILING_OPENED_TYPE,
+    EMAILING_RECEIVED_TYPE,
+)
+from lien.interactions.models import (
+    Interaction,
+    InteractionCategory,
+    InteractionLabel,
+    InteractionStatus,
+    InteractionType,
+)
+from lien.payments.models import Campaign, MembershipPeriod, Payment, PaymentKind
+from lien.search import dates
+
+# Errors ----------------------------------------------------------------------------------------
+
+
+class TreeError(ValueError):
+    """A node of the tree is wrong: `path` points at it ("children[1].value")."""
+
+    def __init__(self, path: str, message: str):
+        path = path.lstrip(".")
+        super().__init__(f"{path} : {message}" if path else message)
+        self.path = path
+        self.message = message
+
+
+# Context ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchContext:
+    """What a search runs against: the organisation, who asks, and the day it is."""
+
+    organization: Organization
+    membership: Membership | None = None
+    today: dt.date = field(default_factory=dt.date.today)
+    depth: int = 0  # nested segments
+    segments_seen: tuple[int, ...] = ()
+    _custom: dict[str, dict[str, CustomField]] = field(default_factory=dict)
+
+    def may(self, right: tuple[str, str] | None) -> bool:
+        return right is None or self.membership is None or can(self.membership, *right)
+
+    def custom_fields(self, target: str) -> dict[str, CustomField]:
+        if target not in self._custom:
+            fields = CustomField.objects.for_org(self.organization).filter(target=target)
+            if self.membership is not None and hides_sensitive_fields(self.membership):
+                fields = fields.filter(sensitive=False)
+            self._custom[target] = {f.key: f for f in fields.order_by("position", "name")}
+        return self._custom[target]
+
+    def names(self, model, ids: list[int]) -> list[str]:
+        found = dict(
+            model.objects.for_org(self.organization).filter(pk__in=ids).values_list("pk", "name")
+        )
+        return [found.get(pk, f"n°{pk}") for pk in ids]
+
+
+# Operators -------------------------------------------------------------------------------------
+
+TEXT_OPS = {
+    "contains": "contient",
+    "not_contains": "ne contient pas",
+    "equals": "est",
+    "not_equals": "n'est pas",
+    "starts_with": "commence par",
+    "is_empty": "est vide",
+    "not_empty": "est renseigné",
+}
+DATE_OPS = {
+    "in": "pendant",
+    "not_in": "hors de",
+    "before": "avant",
+    "after": "après",
+    "is_empty": "n'est pas renseignée",
+    "not_empty": "est renseignée",
+}
+NUMBER_OPS = {
+    "eq": "=",
+    "ne": "≠",
+    "gt": ">",
+    "gte": "≥",
+    "lt": "<",
+    "lte": "≤",
+}
+NO_VALUE_OPS = {"is_empty", "not_empty"}
+COMPARE = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
+def _number_q(expression: str, op: str, value: Any) -> Q:
+    if op == "ne":
+        return ~Q(**{expression: value})
+    lookup = {"eq": "exact"}.get(op, op)
+    return Q(**{f"{expression}__{lookup}": value})
+
+
+# Value checks ----------------------------------------------------------------------------------
+
+
+def _need(node: dict, path: str) -> Any:
+    if "value" not in node or node["value"] in (None, "", []):
+        raise TreeError(f"{path}.value", "Une valeur est attendue.")
+    return node["value"]
+
+
+def _text(node: dict, path: str) -> str:
+    value = _need(node, path)
+    if not isinstance(value, str):
+        raise TreeError(f"{path}.value", "Un texte est attendu.")
+    if len(value) > 200:
+        raise TreeError(f"{path}.value", "200 caractères au plus.")
+    return value
+
+
+def _number(node: dict, path: str, *, integer: bool = False) -> float:
+    value = _need(node, path)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TreeError(f"{path}.value", "Un nombre est attendu.")
+    if integer and int(value) != value:
+        raise TreeError(f"{path}.value", "Un nombre entier est attendu.")
+    if abs(value) > 10**12:
+        raise TreeError(f"{path}.value", "Nombre trop grand.")
+    return int(value) if integer else value
+
+
+def _amount_cents(node: dict, path: str) -> int:
+    """Amounts in a tree are euros (50, 12.5); compared in cents."""
+    value = _number(node, path)
+    cents = round(value * 100)
+    if abs(cents - value * 100) > 1e-6:
+        raise TreeError(f"{path}.value", "Un montant a au plus 2 décimales.")
+    return cents
+
+
+def _ids(node: dict, path: str, model, ctx: SearchContext, *, key: str = "value") -> list[int]:
+    value = node.get(key)
+    where = f"{path}.{key}"
+    if not isinstance(value, list) or not value:
+        raise TreeError(where, "Une liste d'identifiants est attendue.")
+    if len(value) > 500:
+        raise TreeError(where, "500 éléments au plus.")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise TreeError(where, "Des identifiants (nombres entiers) sont attendus.")
+    found = set(
+        model.objects.for_org(ctx.organization).filter(pk__in=value).values_list("pk", flat=True)
+    )
+    missing = [v for v in value if v not in found]
+    if missing:
+        raise TreeError(
+            where, f"Introuvable dans votre association : {', '.join(map(str, missing))}."
+        )
+    return list(dict.fromkeys(value))
+
+
+def _choices(node: dict, path: str, allowed: list[str], *, key: str = "value") -> list[str]:
+    value = node.get(key)
+    where = f"{path}.{key}"
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise TreeError(where, "Une liste de valeurs est attendue.")
+    unknown = [v for v in value if v not in allowed]
+    if unknown:
+        raise TreeError(
+            where, f"Valeur inconnue : « {unknown[0]} » (possibles : {', '.join(allowed)})."
+        )
+    return list(dict.fromkeys(value))
+
+
+def _span(value: Any, path: str, ctx: SearchContext) -> dates.Span:
+    try:
+        return dates.resolve(value, ctx.today)
+    except (dates.DateValueError, KeyError, TypeError) as error:
+        raise TreeError(
+            path, str(error) if isinstance(error, dates.DateValueError) else "Date invalide."
+        ) from None
+
+
+def _bool(node: dict, path: str) -> bool:
+    value = node.get("value")
+    if not isinstance(value, bool):
+        raise TreeError(f"{path}.value", "true ou false est attendu.")
+    return value
+
+
+# Date conditions on a column -------------------------------------------------------------------
+
+
+def date_q(column: str, op: str, span: dates.Span | None, *, is_datetime: bool) -> Q:
+    """A date operator on a column, as bounds on the column itself (index-friendly)."""
+    if op == "is_empty":
+        return Q(**{f"{column}__isnull": True})
+    if op == "not_empty":
+        return Q(**{f"{column}__isnull": False})
+    assert span is not None
+    start, end = span.bounds() if is_datetime else (span.start, span.end)
+
+    def inside() -> Q:
+        q = Q()
+        if start is not None:
+            q &= Q(**{f"{column}__gte": start})
+        if end is not None:
+            q &= Q(**{f"{column}__lt" if is_datetime else f"{column}__lte": end})
+        return q
+
+    if op == "in":
+        return inside()
+    if op == "not_in":
+        return Q(**{f"{column}__isnull": False}) & ~inside()
+    if op == "before":
+        return Q(**{f"{column}__lt": start}) if start is not None else Q(pk__in=[])
+    if op == "after":
+        if end is None:
+            return Q(pk__in=[])
+        return Q(**{f"{column}__gte" if is_datetime else f"{column}__gt": end})
+    raise AssertionError(op)
+
+
+def describe_date(op: str, value: Any) -> str:
+    if op in NO_VALUE_OPS:
+        return DATE_OPS[op]
+    if isinstance(value, dict) and value.get("type") == "ago" and op in ("before", "after"):
+        amount = f"{value.get('n')} {dates.UNITS.get(value.get('unit'), '')}"
+        return f"il y a plus de {amount}" if op == "before" else f"il y a moins de {amount}"
+    words = dates.describe(value)
+    day = words.removeprefix("le ") if words.startswith("le ") else None
+    if op == "before":
+        return f"avant le {day}" if day else f"avant {words}"
+    if op == "after":
+        return f"après le {day}" if day else f"après {words}"
+    return words if op == "in" else f"hors de la période : {words}"
+
+
+# The base class --------------------------------------------------------------------------------
+
+
+class Criterion:
+    key: str = ""
+    label: str = ""
+    section: str = ""
+    ops: dict[str, str] = {}
+    value_kind: str = (
+        "none"  # the builder's widget: text, number, amount, date, bool, choices, ids…
+    )
+    right: tuple[str, str] | None = None
+    where_keys: tuple[str, ...] = ()
+
+    def check(self, node: dict, path: str, ctx: SearchContext) -> None:
+        """Raise TreeError when the node is wrong; the default checks the operator."""
+        if node.get("op") not in self.ops:
+            raise TreeError(
+                f"{path}.op",
+                f"Opérateur inconnu pour « {self.label} » : « {node.get('op')} » "
+                f"(possibles : {', '.join(self.ops)}).",
+            )
+        where = node.get("where") or {}
+        if not isinstance(where, dict):
+            raise TreeError(f"{path}.where", "Un objet est attendu.")
+        unknown = [k for k in where if k not in self.where_keys]
+        if unknown:
+            raise TreeError(
+                f"{path}.where.{unknown[0]}", f"Restriction inconnue : « {unknown[0]} »."
+            )
+
+    def compile(self, node: dict, path: str, ctx: SearchContext) -> Q:
+        raise NotImplementedError
+
+    def describe(self, node: dict, ctx: SearchContext) -> str:
+        return f"{self.label} {self.ops.get(node.get('op'), node.get('op'))}"
+
+    def spec(self) -> dict:
+        """What the builder and the API documentation show of this criterion."""
+        return {
+            "field": self.key,
+            "label": self.label,
+            "section": self.section,
+            "ops": self.ops,
+            "value": self.value_kind,
+            "where": list(self.where_keys),
+        }
+
+
+# Columns of the row itself ---------------------------------------------------------------------
+
+
+class TextCriterion(Criterion):
+    ops = TEXT_OPS
+    value_kind = "text"
+
+    def __init__(
+        self,
+        key: str,
+        label: str,
+        column: str,
+        *,
+        normalized: str = "",
+        normalizer: Callable[[str], str] = normalize_name,
+        section: str = "Fiche",
+    ):
+        self.key, self.label, self.column, self.section = key, label, column, section
+        self.normalized, self.normalizer = normalized, normalizer
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        if node["op"] not in NO_VALUE_OPS:
+            _text(node, path)
+
+    def compile(self, node, path, ctx):
+        op = node["op"]
+        if op == "is_empty":
+            return Q(**{self.column: ""})
+        if op == "not_empty":
+            return ~Q(**{self.column: ""})
+        value = node["value"].strip()
+        if self.normalized:
+            column, value = self.normalized, self.normalizer(value)
+            lookups = {"contains": "contains", "equals": "exact", "starts_with": "startswith"}
+        else:
+            column = self.column
+            lookups = {"contains": "icontains", "equals": "iexact", "starts_with": "istartswith"}
+        positive = op.removeprefix("not_")
+        q = Q(**{f"{column}__{lookups[positive]}": value})
+        return ~q if op.startswith("not_") else q
+
+    def describe(self, node, ctx):
+        op = node.get("op")
+        if op in NO_VALUE_OPS:
+            return f"{self.label} {TEXT_OPS[op]}"
+        return f"{self.label} {TEXT_OPS[op]} « {node.get('value')} »"
+
+
+class DateCriterion(Criterion):
+    ops = DATE_OPS
+    value_kind = "date"
+
+    def __init__(self, key: str, label: str, column: str, *, is_datetime: bool = False,
+                 section: str = "Fiche", nullable: bool = True):  # fmt: skip
+        self.key, self.label, self.column, self.section = key, label, column, section
+        self.is_datetime = is_datetime
+        if not nullable:
+            self.ops = {k: v for k, v in DATE_OPS.items() if k not in NO_VALUE_OPS}
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        if node["op"] not in NO_VALUE_OPS:
+            _span(_need(node, path), f"{path}.value", ctx)
+
+    def compile(self, node, path, ctx):
+        span = None if node["op"] in NO_VALUE_OPS else _span(node["value"], path, ctx)
+        return date_q(self.column, node["op"], span, is_datetime=self.is_datetime)
+
+    def describe(self, node, ctx):
+        return f"{self.label} {describe_date(node['op'], node.get('value'))}"
+
+
+class BooleanCriterion(Criterion):
+    ops = {"is": "est"}
+    value_kind = "bool"
+
+    def __init__(self, key: str, label: str, column: str, *, section: str = "Fiche"):
+        self.key, self.label, self.column, self.section = key, label, column, section
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        _bool(node, path)
+
+    def compile(self, node, path, ctx):
+        return Q(**{self.column: node["value"]})
+
+    def describe(self, node, ctx):
+        return f"{self.label} : {'oui' if node.get('value') else 'non'}"
+
+
+class ChoiceCriterion(Criterion):
+    ops = {"in": "est parmi", "not_in": "n'est pas parmi"}
+    value_kind = "choices"
+
+    def __init__(self, key: str, label: str, column: str, choices: list[tuple[str, str]], *,
+                 section: str = "Fiche"):  # fmt: skip
+        self.key, self.label, self.column, self.section = key, label, column, section
+        self.choices = dict(choices)
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        _choices(node, path, list(self.choices))
+
+    def compile(self, node, path, ctx):
+        q = Q(**{f"{self.column}__in": node["value"]})
+        return ~q if node["op"] == "not_in" else q
+
+    def describe(self, node, ctx):
+        values = node["value"] if isinstance(node["value"], list) else [node["value"]]
+        names = ", ".join(str(self.choices.get(v, v)) for v in values)
+        return f"{self.label} {self.ops[node['op']]} {names}"
+
+    def spec(self):
+        return {**super().spec(), "choices": self.choices}
+
+
+class LabelsCriterion(Criterion):
+    label = "Étiquettes"
+    section = "Étiquettes et groupes"
+    ops = {"any": "a au moins une de", "all": "a toutes", "none": "n'a aucune de"}
+    value_kind = "labels"
+
+    def __init__(self, key: str, link_model, column: str):
+        self.key, self.link_model, self.column = key, link_model, column
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        _ids(node, path, Label, ctx)
+
+    def _having(self, ctx, label_ids: list[int]) -> QuerySet:
+        return (
+            self.link_model.objects.for_org(ctx.organization)
+            .filter(label_id__in=label_ids)
+            .values(self.column)
+        )
+
+    def compile(self, node, path, ctx):
+        ids = node["value"]
+        if node["op"] == "all":
+            q = Q()
+            for label_id in ids:
+                q &= Q(pk__in=self._having(ctx, [label_id]))
+            return q
+        q = Q(pk__in=self._having(ctx, ids))
+        return ~q if node["op"] == "none" else q
+
+    def describe(self, node, ctx):
+        names = ", ".join(f"« {n} »" for n in ctx.names(Label, node["value"]))
+        return {
+            "any": f"a l'étiquette {names}"
+            if len(node["value"]) == 1
+            else f"a l'une des étiquettes {names}",
+            "all": f"a toutes les étiquettes {names}",
+            "none": f"n'a pas l'étiquette {names}"
+            if len(node["value"]) == 1
+            else f"n'a aucune des étiquettes {names}",
+        }[node["op"]]
+
+
+class GroupsCriterion(Criterion):
+    label = "Groupes"
+    section = "Étiquettes et groupes"
+    ops = {"in": "est dans l'un des groupes", "not_in": "n'est dans aucun des groupes"}
+    value_kind = "groups"
+
+    def __init__(self, key: str, column: str):
+        self.key, self.column = key, column
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        _ids(node, path, Group, ctx)
+
+    def compile(self, node, path, ctx):
+        members = (
+            GroupMembership.objects.for_org(ctx.organization)
+            .filter(group_id__in=node["value"], **{f"{self.column}__isnull": False})
+            .values(self.column)
+        )
+        q = Q(pk__in=members)
+        return ~q if node["op"] == "not_in" else q
+
+    def describe(self, node, ctx):
+        names = ", ".join(f"« {n} »" for n in ctx.names(Group, node["value"]))
+        return f"{'est' if node['op'] == 'in' else 'n’est pas'} dans le groupe {names}"
+
+
+class HouseholdCriterion(Criterion):
+    key = "household"
+    label = "Foyer"
+    section = "Fiche"
+    ops = {"not_empty": "fait partie d'un foyer", "is_empty": "ne fait partie d'aucun foyer",
+           "in": "fait partie du foyer"}  # fmt: skip
+    value_kind = "households"
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        if node["op"] == "in":
+            _ids(node, path, Household, ctx)
+
+    def compile(self, node, path, ctx):
+        if node["op"] == "in":
+            return Q(household_id__in=node["value"])
+        return Q(household__isnull=node["op"] == "is_empty")
+
+    def describe(self, node, ctx):
+        if node["op"] == "in":
+            return f"fait partie du foyer {', '.join(ctx.names(Household, node['value']))}"
+        return self.ops[node["op"]]
+
+
+# Custom fields ---------------------------------------------------------------------------------
+
+
+class JSONArrayHasAny(Lookup):
+    """`custom__key__lien_any=[…]`: a JSON array value shares at least one item with the list."""
+
+    lookup_name = "lien_any"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return list(self.rhs)
+
+    def process_rhs(self, compiler, connection):
+        return "", list(self.rhs)
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        marks = ", ".join(["%s"] * len(values))
+        if connection.vendor == "postgresql":
+            return f"(({lhs}) ?| ARRAY[{marks}]::text[])", [*lhs_params, *values]
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({lhs}) WHERE json_each.value IN ({marks}))",
+            [*lhs_params, *values],
+        )
+
+
+KeyTransform.register_lookup(JSONArrayHasAny)
+
+
+class Epoch(Func):
+    """Seconds since 1970 of a datetime, on both databases (for average gaps)."""
+
+    output_field = FloatField()
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return f"EXTRACT(EPOCH FROM {sql})", params
+        return f"CAST(strftime('%%s', {sql}) AS REAL)", params
+
+
+class CustomFieldCriterion(Criterion):
+    section = "Champs personnalisés"
+
+    def __init__(self, definition: CustomField, prefix: str = "custom."):
+        self.definition = definition
+        self.key = f"{prefix}{definition.key}"
+        self.label = definition.name
+        kind = definition.field_type
+        types = CustomField.FieldType
+        self.json = f"custom__{definition.key}"
+        if kind in (types.INTEGER, types.DECIMAL):
+            self.ops, self.value_kind = (
+                {**NUMBER_OPS, **{k: TEXT_OPS[k] for k in NO_VALUE_OPS}},
+                "number",
+            )
+        elif kind == types.DATE:
+            self.ops, self.value_kind = DATE_OPS, "date"
+        elif kind == types.BOOLEAN:
+            self.ops, self.value_kind = {"is": "est"}, "bool"
+        elif kind == types.CHOICE:
+            self.ops = {
+                "in": "est parmi",
+                "not_in": "n'est pas parmi",
+                **{k: TEXT_OPS[k] for k in NO_VALUE_OPS},
+            }
+            self.value_kind = "choices"
+        elif kind == types.MULTIPLE_CHOICE:
+            self.ops = {
+                "any": "contient l'un de",
+                "all": "contient tous",
+                "none": "ne contient aucun de",
+                **{k: TEXT_OPS[k] for k in NO_VALUE_OPS},
+            }
+            self.value_kind = "choices"
+        else:
+            self.ops, self.value_kind = TEXT_OPS, "text"
+
+    def spec(self):
+        spec = super().spec()
+        if self.value_kind == "choices":
+            spec["choices"] = {c: c for c in self.definition.choices}
+        return spec
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        op = node["op"]
+        if op in NO_VALUE_OPS:
+            return
+        if self.value_kind == "number":
+            _number(node, path)
+        elif self.value_kind == "date":
+            _span(_need(node, path), f"{path}.value", ctx)
+        elif self.value_kind == "bool":
+            _bool(node, path)
+        elif self.value_kind == "choices":
+            _choices(node, path, list(self.definition.choices))
+        else:
+            _text(node, path)
+
+    def _empty(self) -> Q:
+        key = self.definition.key
+        return (
+            ~Q(custom__has_key=key)
+            | Q(**{self.json: None})
+            | Q(**{self.json: ""})
+            | Q(**{self.json: []})
+        )
+
+    def compile(self, node, path, ctx):
+        op = node["op"]
+        if op == "is_empty":
+            return self._empty()
+        if op == "not_empty":
+            return ~self._empty()
+        kind = self.value_kind
+        if kind == "number":
+            expression = Cast(KT(self.json), FloatField())
+            lookups = {
+                "eq": "exact",
+                "ne": "exact",
+                "gt": "gt",
+                "gte": "gte",
+                "lt": "lt",
+                "lte": "lte",
+            }
+            from django.db.models.lookups import (
+                Exact,
+                GreaterThan,
+                GreaterThanOrEqual,
+                LessThan,
+                LessThanOrEqual,
+            )
+
+            classes = {"exact": Exact, "gt": GreaterThan, "gte": GreaterThanOrEqual, "lt": LessThan,
+                       "lte": LessThanOrEqual}  # fmt: skip
+            q = Q(classes[lookups[op]](expression, Value(float(node["value"]))))
+            return Q(custom__has_key=self.definition.key) & (~q if op == "ne" else q)
+        if kind == "date":
+            span = _span(node["value"], path, ctx)
+            text = KT(self.json)
+            return _text_date_q(text, op, span) & Q(custom__has_key=self.definition.key)
+        if kind == "bool":
+            return Q(**{self.json: node["value"]})
+        if kind == "choices" and self.definition.field_type == CustomField.FieldType.CHOICE:
+            q = Q(**{f"{self.json}__in": node["value"]})
+            return ~q if op == "not_in" else q
+        if kind == "choices":
+            if op == "all":
+                q = Q()
+                for value in node["value"]:
+                    q &= Q(**{f"{self.json}__lien_any": [value]})
+                return q
+            q = Q(**{f"{self.json}__lien_any": node["value"]})
+            return (~q | self._empty()) if op == "none" else q
+        value = node["value"].strip()
+        lookups = {"contains": "icontains", "equals": "iexact", "starts_with": "istartswith"}
+        q = Q(**{f"{self.json}__{lookups[op.removeprefix('not_')]}": value})
+        return (~q | self._empty()) if op.startswith("not_") else q
+
+    def describe(self, node, ctx):
+        op = node["op"]
+        if op in NO_VALUE_OPS:
+            return f"{self.label} {TEXT_OPS[op]}"
+        if self.value_kind == "date":
+            return f"{self.label} {describe_date(op, node.get('value'))}"
+        if self.value_kind == "bool":
+            return f"{self.label} : {'oui' if node.get('value') else 'non'}"
+        value = node.get("value")
+        shown = ", ".join(f"« {v} »" for v in value) if isinstance(value, list) else f"« {value} »"
+        return f"{self.label} {self.ops[op]} {shown}"
+
+
+def _text_date_q(text, op: str, span: dates.Span) -> Q:
+    """Dates stored as ISO text in JSON compare as text (YYYY-MM-DD sorts as dates)."""
+    from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
+
+    start = span.start.isoformat() if span.start else None
+    end = span.end.isoformat() if span.end else None
+    inside = Q()
+    if start:
+        inside &= Q(GreaterThanOrEqual(text, Value(start)))
+    if end:
+        inside &= Q(LessThanOrEqual(text, Value(end)))
+    if op == "in":
+        return inside
+    if op == "not_in":
+        return ~inside
+    if op == "before":
+        return Q(LessThan(text, Value(start))) if start else Q(pk__in=[])
+    if op == "after":
+        return Q(GreaterThan(text, Value(end))) if end else Q(pk__in=[])
+    raise AssertionError(op)
+
+
+# Aggregates over related rows ------------------------------------------------------------------
+
+AGGREGATE_OPS = {**NUMBER_OPS}
+FIRST_LAST_OPS = {"in": "pendant", "not_in": "hors de", "before": "avant", "after": "après",
+                  "is_empty": "jamais", "not_empty": "au moins une fois"}  # fmt: skip
+
+
+class RelatedAggregate(Criterion):
+    """A measure over related rows of a contact (its interactions, its payments…).
+
+    `rows(node, ctx)` gives the related rows the node's `where` keeps, annotated with a
+    non-null `cid` naming the contact; measures are count, sum, max (as numbers),
+    first/last (dates) and the average gap between rows (days)."""
+
+    date_column = ""
+    date_is_datetime = True
+    measure = "count"  # count | sum | max | first | last | gap | exists
+    amount_column = ""
+
+    def __init__(self, key: str, label: str, measure: str):
+        self.key, self.label, self.measure = key, label, measure
+        if measure in ("first", "last"):
+            self.ops, self.value_kind = FIRST_LAST_OPS, "date"
+        elif measure == "gap":
+            self.ops, self.value_kind = (
+                {k: NUMBER_OPS[k] for k in ("lt", "lte", "gt", "gte")},
+                "days",
+            )
+        elif measure in ("sum", "max"):
+            self.ops, self.value_kind = AGGREGATE_OPS, "amount"
+        else:
+            self.ops, self.value_kind = AGGREGATE_OPS, "number"
+
+    def rows(self, node: dict, path: str, ctx: SearchContext) -> QuerySet:
+        raise NotImplementedError
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        op = node["op"]
+        if self.value_kind == "date" and op not in NO_VALUE_OPS:
+            _span(_need(node, path), f"{path}.value", ctx)
+        elif self.value_kind == "amount":
+            _amount_cents(node, path)
+        elif self.value_kind in ("number", "days"):
+            value = _number(node, path, integer=True)
+            if value < 0:
+                raise TreeError(f"{path}.value", "Un nombre positif est attendu.")
+        self.rows(node, path, ctx)  # checks `where`
+
+    def _owners(self, rows: QuerySet) -> QuerySet:
+        return rows.values("cid").order_by()
+
+    def _grouped(self, rows: QuerySet, expression, op: str, value) -> QuerySet:
+        return (
+            rows.values("cid")
+            .order_by()
+            .annotate(measure=expression)
+            .filter(_number_q("measure", op, value))
+            .values("cid")
+        )
+
+    def compile(self, node, path, ctx):
+        rows = self.rows(node, path, ctx)
+        op = node["op"]
+        has_any = Q(pk__in=self._owners(rows))
+        if self.measure in ("first", "last"):
+            if op == "is_empty":
+                return ~has_any
+            if op == "not_empty":
+                return has_any
+            span = _span(node["value"], path, ctx)
+            column = self.date_column
+            inside = date_q(column, "in", span, is_datetime=self.date_is_datetime)
+            later = date_q(column, "after", span, is_datetime=self.date_is_datetime)
+            earlier = date_q(column, "before", span, is_datetime=self.date_is_datetime)
+            last = self.measure == "last"
+            beyond = later if last else earlier  # rows past the span on the measure's side
+            if op == "in":
+                return Q(pk__in=self._owners(rows.filter(inside))) & ~Q(
+                    pk__in=self._owners(rows.filter(beyond))
+                )
+            if op == "not_in":
+                return has_any & ~(
+                    Q(pk__in=self._owners(rows.filter(inside)))
+                    & ~Q(pk__in=self._owners(rows.filter(beyond)))
+                )
+            if op == ("after" if last else "before"):
+                return Q(pk__in=self._owners(rows.filter(beyond)))
+            # Last before the span: some rows, none in or after it (first after: none before
+            # or in it).
+            return has_any & ~Q(pk__in=self._owners(rows.filter(inside | beyond)))
+        if self.measure == "gap":
+            days = node["value"]
+            n = Count("pk")
+            spread = Max(Epoch(self.date_column)) - Min(Epoch(self.date_column))
+            grouped = (
+                rows.values("cid")
+                .order_by()
+                .annotate(n=n, spread=spread)
+                .filter(n__gte=2)
+                .filter(_gap_q(op, days))
+                .values("cid")
+            )
+            return Q(pk__in=grouped)
+        if self.measure == "count":
+            value = node["value"]
+            expression = Count("pk")
+        elif self.measure == "sum":
+            value = _amount_cents(node, path)
+            expression = Sum(self.amount_column)
+        else:
+            value = _amount_cents(node, path)
+            expression = Max(self.amount_column)
+        q = Q(pk__in=self._grouped(rows, expression, op, value))
+        if COMPARE[op](0, value) and self.measure != "max":
+            q |= ~has_any  # none at all counts as 0
+        return q
+
+    def describe(self, node, ctx):
+        op = node["op"]
+        if self.value_kind == "date":
+            text = (
+                f"{self.label} {FIRST_LAST_OPS[op]}"
+                if op in NO_VALUE_OPS
+                else (f"{self.label} {describe_date(op, node.get('value'))}")
+            )
+        elif self.value_kind == "amount":
+            text = f"{self.label} {NUMBER_OPS[op]} {node.get('value')} €"
+        elif self.value_kind == "days":
+            text = f"{self.label} {NUMBER_OPS[op]} {node.get('value')} jours"
+        else:
+            text = f"{self.label} {NUMBER_OPS[op]} {node.get('value')}"
+        restriction = self.describe_where(node.get("where") or {}, ctx)
+        return f"{text} ({restriction})" if restriction else text
+
+    def describe_where(self, where: dict, ctx: SearchContext) -> str:
+        return ""
+
+
+def _gap_q(op: str, days: int) -> Q:
+    """Average gap (spread / (n - 1)) compared with `days`, without dividing."""
+    from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
+
+    classes = {"gt": GreaterThan, "gte": GreaterThanOrEqual, "lt": LessThan, "lte": LessThanOrEqual}
+    bound = (F("n") - 1) * Value(days * 86400.0, output_field=FloatField())
+    return Q(classes[op](F("spread"), bound))
+
+
+class InteractionAggregate(RelatedAggregate):
+    section = "Interactions"
+    date_column = "occurred_at"
+    where_keys = ("types", "categories", "labels", "status", "period")
+    right = ("view", "interactions")
+
+    def rows(self, node, path, ctx):
+        where = node.get("where") or {}
+        rows = Interaction.objects.for_org(ctx.organization).annotate(cid=F("contact_id"))
+        if "types" in where:
+            rows = rows.filter(
+                type_id__in=_ids(where, f"{path}.where", InteractionType, ctx, key="types")
+            )
+        if "categories" in where:
+            rows = rows.filter(
+                category_id__in=_ids(
+                    where, f"{path}.where", InteractionCategory, ctx, key="categories"
+                )
+            )
+        if "labels" in where:
+            rows = rows.filter(
+                label_id__in=_ids(where, f"{path}.where", InteractionLabel, ctx, key="labels")
+            )
+        if "status" in where:
+            rows = rows.filter(
+                status__in=_choices(where, f"{path}.where", InteractionStatus.values, key="status")
+            )
+        if "period" in where:
+            span = _span(where["period"], f"{path}.where.period", ctx)
+            rows = rows.filter(date_q("occurred_at", "in", span, is_datetime=True))
+        return rows
+
+    def describe_where(self, where, ctx):
+        parts = []
+        if where.get("types"):
+            parts.append("type " + ", ".join(ctx.names(InteractionType, where["types"])))
+        if where.get("categories"):
+            parts.append(
+                "catégorie " + ", ".join(ctx.names(InteractionCategory, where["categories"]))
+            )
+        if where.get("labels"):
+            parts.append("libellé " + ", ".join(ctx.names(InteractionLabel, where["labels"])))
+        if where.get("status"):
+            statuses = where["status"] if isinstance(where["status"], list) else [where["status"]]
+            parts.append(" ou ".join("actives" if s == "active" else "passives" for s in statuses))
+        if where.get("period"):
+            parts.append(dates.describe(where["period"]))
+        return ", ".join(parts)
+
+
+PAYMENT_ROLES = {"payer": "payeur", "beneficiary": "bénéficiaire"}
+
+
+class PaymentAggregate(RelatedAggregate):
+    section = "Paiements"
+    date_column = "paid_on"
+    date_is_datetime = False
+    amount_column = "amount_cents"
+    where_keys = ("kinds", "campaigns", "statuses", "methods", "period", "role")
+    right = ("view", "payments")
+
+    def rows(self, node, path, ctx):
+        where = node.get("where") or {}
+        role = where.get("role", "payer")
+        if role not in PAYMENT_ROLES:
+            raise TreeError(f"{path}.where.role", "Rôle attendu : payer ou beneficiary.")
+        owner = "payer_contact_id" if role == "payer" else "beneficiary_id"
+        rows = (
+            Payment.objects.for_org(ctx.organization)
+            .filter(**{f"{owner}__isnull": False})
+            .annotate(cid=F(owner))
+        )
+        statuses = (
+            _choices(where, f"{path}.where", Payment.Status.values, key="statuses")
+            if "statuses" in where
+            else [Payment.Status.PAID]
+        )
+        rows = rows.filter(status__in=statuses)
+        if "kinds" in where:
+            rows = rows.filter(
+                kind__in=_choices(where, f"{path}.where", PaymentKind.values, key="kinds")
+            )
+        if "methods" in where:
+            rows = rows.filter(
+                method__in=_choices(where, f"{path}.where", Payment.Method.values, key="methods")
+            )
+        if "campaigns" in where:
+            rows = rows.filter(
+                campaign_id__in=_ids(where, f"{path}.where", Campaign, ctx, key="campaigns")
+            )
+        if "period" in where:
+            span = _span(where["period"], f"{path}.where.period", ctx)
+            rows = rows.filter(date_q("paid_on", "in", span, is_datetime=False))
+        return rows
+
+    def describe_where(self, where, ctx):
+        parts = []
+        kinds = dict(PaymentKind.choices)
+        if where.get("kinds"):
+            parts.append(", ".join(str(kinds[k]).lower() for k in where["kinds"]))
+        if where.get("campaigns"):
+            parts.append("campagne " + ", ".join(ctx.names(Campaign, where["campaigns"])))
+        if where.get("statuses"):
+            statuses = dict(Payment.Status.choices)
+            parts.append(", ".join(str(statuses[s]).lower() for s in where["statuses"]))
+        if where.get("methods"):
+            methods = dict(Payment.Method.choices)
+            parts.append(", ".join(str(methods[m]).lower() for m in where["methods"]))
+        if where.get("period"):
+            parts.append(dates.describe(where["period"]))
+        if where.get("role") == "beneficiary":
+            parts.append("comme bénéficiaire")
+        return ", ".join(parts)
+
+
+# Memberships -----------------------------------------------------------------------------------
+
+MEMBERSHIP_STATUSES = {
+    "a_jour": "à jour",
+    "a_renouveler": "à renouveler",
+    "expire": "expirée",
+    "a_venir": "à venir",
+    "jamais": "jamais adhérent",
+}
+
+
+class MembershipStatusCriterion(Criterion):
+    key = "membership.status"
+    label = "Adhésion"
+    section = "Adhésions"
+    ops = {"in": "est", "not_in": "n'est pas"}
+    value_kind = "choices"
+    where_keys = ("on",)
+    right = ("view", "payments")
+
+    def spec(self):
+        return {**super().spec(), "choices": MEMBERSHIP_STATUSES}
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        _choices(node, path, list(MEMBERSHIP_STATUSES))
+        if "on" in (node.get("where") or {}):
+            _span(node["where"]["on"], f"{path}.where.on", ctx)
+
+    def compile(self, node, path, ctx):
+        from lien.payments.services import payment_settings
+
+        where = node.get("where") or {}
+        day = _span(where["on"], f"{path}.where.on", ctx).start if "on" in where else ctx.today
+        day = day or ctx.today
+        renewal = payment_settings(ctx.organization).renewal_days
+        periods = MembershipPeriod.objects.for_org(ctx.organization)
+
+        def having(**filters) -> Q:
+            return Q(pk__in=periods.filter(**filters).values("contact_id").order_by())
+
+        covering = having(start_date__lte=day, end_date__gte=day)
+        lasting = having(end_date__gte=day + dt.timedelta(days=renewal))
+        upcoming = having(start_date__gt=day)
+        past = having(end_date__lt=day)
+        any_period = having()
+        conditions = {
+            "a_jour": covering & lasting,
+            "a_renouveler": covering & ~lasting,
+            "a_venir": ~covering & upcoming,
+            "expire": ~covering & ~upcoming & past,
+            "jamais": ~any_period,
+        }
+        q = Q(pk__in=[])
+        for status in node["value"] if isinstance(node["value"], list) else [node["value"]]:
+            q |= conditions[status]
+        return ~q if node["op"] == "not_in" else q
+
+    def describe(self, node, ctx):
+        values = node["value"] if isinstance(node["value"], list) else [node["value"]]
+        names = " ou ".join(MEMBERSHIP_STATUSES[v] for v in values)
+        on = (node.get("where") or {}).get("on")
+        when = f" ({dates.describe(on)})" if on else ""
+        return f"adhésion {'' if node['op'] == 'in' else 'non '}{names}{when}"
+
+
+class MembershipEndCriterion(RelatedAggregate):
+    section = "Adhésions"
+    date_column = "end_date"
+    date_is_datetime = False
+    right = ("view", "payments")
+
+    def rows(self, node, path, ctx):
+        return MembershipPeriod.objects.for_org(ctx.organization).annotate(cid=F("contact_id"))
+
+
+# Emailing --------------------------------------------------------------------------------------
+
+EMAILING_TYPES = {
+    "received": EMAILING_RECEIVED_TYPE,
+    "opened": EMAILING_OPENED_TYPE,
+    "clicked": EMAILING_CLICK_TYPE,
+}
+
+
+class EmailingCriterion(Criterion):
+    key = "emailing"
+    label = "Emailing"
+    section = "Emailing"
+    ops = {
+        "received": "a reçu",
+        "opened": "a ouvert",
+        "clicked": "a cliqué dans",
+        "not_received": "n'a pas reçu",
+        "not_opened": "n'a pas ouvert",
+        "not_clicked": "n'a pas cliqué dans",
+    }
+    value_kind = "emailings"
+    where_keys = ("period",)
+    right = ("view", "interactions")
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        if node.get("value") not in (None, [], ""):
+            _ids(node, path, InteractionLabel, ctx)
+        if "period" in (node.get("where") or {}):
+            _span(node["where"]["period"], f"{path}.where.period", ctx)
+
+    def compile(self, node, path, ctx):
+        op = node["op"]
+        action = op.removeprefix("not_")
+        rows = Interaction.objects.for_org(ctx.organization).filter(
+            type__in=InteractionType.objects.for_org(ctx.organization).filter(
+                name=EMAILING_TYPES[action]
+            )
+        )
+        if node.get("value"):
+            rows = rows.filter(label_id__in=node["value"])
+        where = node.get("where") or {}
+        if "period" in where:
+            rows = rows.filter(
+                date_q("occurred_at", "in", _span(where["period"], path, ctx), is_datetime=True)
+            )
+        q = Q(pk__in=rows.values("contact_id").order_by())
+        return ~q if op.startswith("not_") else q
+
+    def describe(self, node, ctx):
+        what = (
+            "l'emailing "
+            + ", ".join(f"« {n} »" for n in ctx.names(InteractionLabel, node["value"]))
+            if node.get("value")
+            else "un emailing"
+        )
+        period = (node.get("where") or {}).get("period")
+        return f"{self.ops[node['op']]} {what}" + (f" ({dates.describe(period)})" if period else "")
+
+
+# Structures of a contact, segments -------------------------------------------------------------
+
+
+class StructuresCriterion(Criterion):
+    key = "structures"
+    label = "Structures"
+    section = "Structures"
+    ops = {
+        "linked": "est rattaché à une structure",
+        "not_linked": "n'est rattaché à aucune structure",
+    }
+    value_kind = "structure_tree"
+    where_keys = ("role", "main")
+    right = ("view", "structures")
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        where = node.get("where") or {}
+        if "role" in where and (not isinstance(where["role"], str) or len(where["role"]) > 150):
+            raise TreeError(f"{path}.where.role", "Un texte est attendu.")
+        if "main" in where and not isinstance(where["main"], bool):
+            raise TreeError(f"{path}.where.main", "true ou false est attendu.")
+        if node.get("value") is not None:
+            from lien.search.tree import check_tree
+
+            check_tree(node["value"], STRUCTURES, ctx, path=f"{path}.value")
+
+    def compile(self, node, path, ctx):
+        from lien.search.tree import compile_tree
+
+        links = ContactStructureLink.objects.for_org(ctx.organization)
+        where = node.get("where") or {}
+        if where.get("role"):
+            links = links.filter(role__icontains=where["role"].strip())
+        if "main" in where:
+            links = links.filter(is_main=where["main"])
+        if node.get("value") is not None:
+            structures = (
+                Structure.objects.for_org(ctx.organization)
+                .filter(is_deleted=False)
+                .filter(compile_tree(node["value"], STRUCTURES, ctx, path=f"{path}.value"))
+            )
+            links = links.filter(structure_id__in=structures.values("pk"))
+        q = Q(pk__in=links.values("contact_id").order_by())
+        return ~q if node["op"] == "not_linked" else q
+
+    def describe(self, node, ctx):
+        from lien.search.tree import describe_tree
+
+        where = node.get("where") or {}
+        text = self.ops[node["op"]]
+        if node.get("value") is not None:
+            text += f" (structures : {describe_tree(node['value'], STRUCTURES, ctx)})"
+        if where.get("role"):
+            text += f", fonction « {where['role']} »"
+        if where.get("main"):
+            text += ", structure principale"
+        return text
+
+
+class SegmentCriterion(Criterion):
+    key = "segment"
+    label = "Segment"
+    section = "Segments"
+    ops = {"in": "fait partie du segment", "not_in": "ne fait pas partie du segment"}
+    value_kind = "segment"
+    right = ("view", "segments")
+    MAX_DEPTH = 5
+
+    def _segment(self, node, path, ctx):
+        from lien.search.models import Segment
+
+        value = node.get("value")
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TreeError(f"{path}.value", "L'identifiant d'un segment est attendu.")
+        segment = Segment.objects.for_org(ctx.organization).filter(pk=value).first()
+        if segment is None:
+            raise TreeError(
+                f"{path}.value", f"Segment introuvable dans votre association : {value}."
+            )
+        if value in ctx.segments_seen or ctx.depth >= self.MAX_DEPTH:
+            raise TreeError(f"{path}.value", "Un segment ne peut pas se contenir lui-même.")
+        return segment
+
+    def _inner(self, ctx, segment) -> SearchContext:
+        return SearchContext(
+            organization=ctx.organization, membership=ctx.membership, today=ctx.today,
+            depth=ctx.depth + 1, segments_seen=(*ctx.segments_seen, segment.pk),
+            _custom=ctx._custom,
+        )  # fmt: skip
+
+    def check(self, node, path, ctx):
+        from lien.search.tree import check_tree
+
+        super().check(node, path, ctx)
+        segment = self._segment(node, path, ctx)
+        check_tree(segment.tree, CONTACTS, self._inner(ctx, segment), path=f"{path}.value")
+
+    def compile(self, node, path, ctx):
+        from lien.search.tree import compile_tree
+
+        segment = self._segment(node, path, ctx)
+        q = compile_tree(segment.tree, CONTACTS, self._inner(ctx, segment), path=f"{path}.value")
+        members = Contact.objects.for_org(ctx.organization).filter(q).values("pk")
+        return ~Q(pk__in=members) if node["op"] == "not_in" else Q(pk__in=members)
+
+    def describe(self, node, ctx):
+        from lien.search.models import Segment
+
+        segment = Segment.objects.for_org(ctx.organization).filter(pk=node.get("value")).first()
+        name = f"« {segment.name} »" if segment else f"n°{node.get('value')}"
+        return f"{self.ops[node['op']]} {name}"
+
+
+# Registries ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Registry:
+    """The criteria of one table: fixed ones, plus its custom fields (per organisation)."""
+
+    name: str
+    model: type
+    fixed: list[Criterion]
+    custom_target: str = ""
+
+    def all(self, ctx: SearchContext) -> dict[str, Criterion]:
+        criteria = {c.key: c for c in self.fixed if ctx.may(c.right)}
+        if self.custom_target:
+            for definition in ctx.custom_fields(self.custom_target).values():
+                criterion = CustomFieldCriterion(definition)
+                criteria[criterion.key] = criterion
+        return criteria
+
+    def get(self, key: str, ctx: SearchContext) -> Criterion | None:
+        if key.startswith("custom.") and self.custom_target:
+            definition = ctx.custom_fields(self.custom_target).get(key.removeprefix("custom."))
+            return CustomFieldCriterion(definition) if definition else None
+        for criterion in self.fixed:
+            if criterion.key == key:
+                return criterion if ctx.may(criterion.right) else None
+        return None
+
+
+def _email_normalizer(value: str) -> str:
+    return normalize_email(value)
+
+
+CONTACTS = Registry(
+    "contacts",
+    Contact,
+    [
+        ChoiceCriterion("civility", "Civilité", "civility", list(Contact.Civility.choices)),
+        TextCriterion("first_name", "Prénom", "first_name", normalized="first_name_normalized"),
+        TextCriterion("last_name", "Nom", "last_name", normalized="last_name_normalized"),
+        TextCriterion(
+            "email", "Email", "email", normalized="email_normalized", normalizer=_email_normalizer
+        ),
+        TextCriterion("mobile", "Téléphone portable", "mobile"),
+        TextCriterion("phone", "Téléphone fixe", "phone"),
+        TextCriterion("street", "Adresse", "street"),
+        TextCriterion("postal_code", "Code postal", "postal_code"),
+        TextCriterion("city", "Ville", "city"),
+        TextCriterion("country", "Pays", "country"),
+        TextCriterion("notes", "Notes", "notes"),
+        DateCriterion("birth_date", "Date de naissance", "birth_date"),
+        BooleanCriterion(
+            "email_consent", "Accepte les emails", "email_consent", section="Consentement"
+        ),
+        DateCriterion(
+            "email_consent_date",
+            "Date du consentement",
+            "email_consent_date",
+            is_datetime=True,
+            section="Consentement",
+        ),  # fmt: skip
+        DateCriterion("created_at", "Créé le", "created_at", is_datetime=True, nullable=False),
+        DateCriterion("updated_at", "Modifié le", "updated_at", is_datetime=True, nullable=False),
+        HouseholdCriterion(),
+        LabelsCriterion("labels", ContactLabel, "contact_id"),
+        GroupsCriterion("groups", "contact_id"),
+        StructuresCriterion(),
+        InteractionAggregate("interactions.count", "Nombre d'interactions", "count"),
+        InteractionAggregate("interactions.first", "Première interaction", "first"),
+        InteractionAggregate("interactions.last", "Dernière interaction", "last"),
+        InteractionAggregate("interactions.gap", "Temps moyen entre deux interactions", "gap"),
+        EmailingCriterion(),
+        PaymentAggregate("payments.total", "Montant total des paiements", "sum"),
+        PaymentAggregate("payments.count", "Nombre de paiements", "count"),
+        PaymentAggregate("payments.first", "Premier paiement", "first"),
+        PaymentAggregate("payments.last", "Dernier paiement", "last"),
+        PaymentAggregate("payments.max", "Plus gros paiement", "max"),
+        MembershipStatusCriterion(),
+        MembershipEndCriterion("membership.end", "Fin de la dernière adhésion", "last"),
+        SegmentCriterion(),
+    ],
+    custom_target=CustomField.Target.CONTACT,
+)
+
+STRUCTURES = Registry(
+    "structures",
+    Structure,
+    [
+        TextCriterion("name", "Nom", "name", normalized="name_normalized"),
+        ChoiceCriterion("kind", "Type de structure", "kind", list(Structure.Kind.choices)),
+        TextCriterion("email", "Email", "email"),
+        TextCriterion("postal_code", "Code postal", "postal_code"),
+        TextCriterion("city", "Ville", "city"),
+        TextCriterion("siren", "SIREN", "siren"),
+        DateCriterion("created_at", "Créée le", "created_at", is_datetime=True, nullable=False),
+        LabelsCriterion("labels", StructureLabel, "structure_id"),
+        GroupsCriterion("groups", "structure_id"),
+    ],
+    custom_target=CustomField.Target.STRUCTURE,
+)
+
+REGISTRIES = {"contacts": CONTACTS, "structures": STRUCTURES}
