@@ -691,22 +691,25 @@ class CustomFieldCriterion(Criterion):
             span = _span(node["value"], path, ctx)
             text = KT(self.json)
             return _text_date_q(text, op, span) & Q(custom__has_key=self.definition.key)
+        # Every lookup on a JSON key is guarded by « has the key »: a missing key must read
+        # false, never SQL NULL, or a « aucune » group around it would lose those rows.
+        guard = Q(custom__has_key=self.definition.key)
         if kind == "bool":
-            return Q(**{self.json: node["value"]})
+            return guard & Q(**{self.json: node["value"]})
         if kind == "choices" and self.definition.field_type == CustomField.FieldType.CHOICE:
-            q = Q(**{f"{self.json}__in": node["value"]})
-            return ~q if op == "not_in" else q
+            q = guard & Q(**{f"{self.json}__in": node["value"]})
+            return (~q | self._empty()) if op == "not_in" else q
         if kind == "choices":
             if op == "all":
-                q = Q()
+                q = guard
                 for value in node["value"]:
                     q &= Q(**{f"{self.json}__lien_any": [value]})
                 return q
-            q = Q(**{f"{self.json}__lien_any": node["value"]})
+            q = guard & Q(**{f"{self.json}__lien_any": node["value"]})
             return (~q | self._empty()) if op == "none" else q
         value = node["value"].strip()
         lookups = {"contains": "icontains", "equals": "iexact", "starts_with": "istartswith"}
-        q = Q(**{f"{self.json}__{lookups[op.removeprefix('not_')]}": value})
+        q = guard & Q(**{f"{self.json}__{lookups[op.removeprefix('not_')]}": value})
         return (~q | self._empty()) if op.startswith("not_") else q
 
     def describe(self, node, ctx):

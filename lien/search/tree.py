@@ -75,17 +75,23 @@ def check_tree(tree: Any, registry: Registry, ctx: SearchContext, *, path: str =
 
 
 def compile_tree(tree: dict, registry: Registry, ctx: SearchContext, *, path: str = "") -> Q:
-    """One Q for the whole tree (call check_tree first)."""
+    """One Q for the whole tree (call check_tree first). An empty group sets no condition:
+    it is left out of its parent, whatever the parent's kind."""
+    return _compile(tree, registry, ctx, path) or Q()
+
+
+def _compile(tree: dict, registry: Registry, ctx: SearchContext, path: str) -> Q | None:
     if _is_group(tree):
         children = [
-            compile_tree(child, registry, ctx, path=_where(path, f"children[{i}]"))
+            q
             for i, child in enumerate(tree.get("children", []))
+            if (q := _compile(child, registry, ctx, _where(path, f"children[{i}]"))) is not None
         ]
         if not children:
-            return Q()
+            return None
         combined = children[0]
         for child in children[1:]:
-            combined = combined | child if tree["group"] != "all" else combined & child
+            combined = combined & child if tree["group"] == "all" else combined | child
         return ~combined if tree["group"] == "none" else combined
     criterion = registry.get(tree["field"], ctx)
     if criterion is None:  # rights changed since the check
