@@ -128,56 +128,125 @@ def criteria(data):
         _text_node("last_name", ["Martin", "lefevre", "Du"]),
         _text_node("email", ["exemple.org", "A@B.FR", "x1"]),
         _text_node("city", CITIES),
-        st.builds(lambda op, v: {"field": "civility", "op": op, "value": v},
-                  st.sampled_from(["in", "not_in"]),
-                  st.lists(st.sampled_from(["Mme", "M.", "Mx"]), min_size=1, unique=True)),
+        st.builds(
+            lambda op, v: {"field": "civility", "op": op, "value": v},
+            st.sampled_from(["in", "not_in"]),
+            st.lists(st.sampled_from(["Mme", "M.", "Mx"]), min_size=1, unique=True),
+        ),
         _date_node("birth_date"),
         _date_node("created_at", nullable=False),
         st.builds(lambda v: {"field": "email_consent", "op": "is", "value": v}, st.booleans()),
-        st.builds(lambda op: {"field": "household", "op": op}, st.sampled_from(["is_empty", "not_empty"])),
-        st.builds(lambda v: {"field": "household", "op": "in", "value": v}, some(data.household_ids)),
-        st.builds(lambda op, v: {"field": "labels", "op": op, "value": v},
-                  st.sampled_from(["any", "all", "none"]), some(labels)),
-        st.builds(lambda op, v: {"field": "groups", "op": op, "value": v},
-                  st.sampled_from(["in", "not_in"]), some(groups)),
         st.builds(
-            lambda op, w, kinds: {"field": "structures", "op": op, "where": w, **(
-                {"value": {"group": "all", "children": [{"field": "kind", "op": "in", "value": kinds}]}}
-                if kinds else {}
-            )},
-            st.sampled_from(["linked", "not_linked"]),
-            st.fixed_dictionaries({}, optional={"role": st.sampled_from(["tré", "Président"]),
-                                                "main": st.booleans()}),
-            st.one_of(st.none(), st.lists(st.sampled_from(["association", "entreprise", "organisme_public"]),
-                                          min_size=1, unique=True)),
+            lambda op: {"field": "household", "op": op}, st.sampled_from(["is_empty", "not_empty"])
         ),
-        st.builds(lambda op, v: {"field": "custom.age", "op": op, "value": v},
-                  NUMBER_OPS, st.integers(5, 95)),
-        st.builds(lambda op: {"field": "custom.age", "op": op}, st.sampled_from(["is_empty", "not_empty"])),
-        st.builds(lambda op, v: {"field": "custom.transport", "op": op, "value": v},
-                  st.sampled_from(["in", "not_in"]), st.lists(st.sampled_from(CHOICES), min_size=1, unique=True)),
-        st.builds(lambda op, v: {"field": "custom.moyens", "op": op, "value": v},
-                  st.sampled_from(["any", "all", "none"]), st.lists(st.sampled_from(CHOICES), min_size=1, unique=True)),
-        st.builds(lambda op: {"field": "custom.moyens", "op": op}, st.sampled_from(["is_empty", "not_empty"])),
+        st.builds(
+            lambda v: {"field": "household", "op": "in", "value": v}, some(data.household_ids)
+        ),
+        st.builds(
+            lambda op, v: {"field": "labels", "op": op, "value": v},
+            st.sampled_from(["any", "all", "none"]),
+            some(labels),
+        ),
+        st.builds(
+            lambda op, v: {"field": "groups", "op": op, "value": v},
+            st.sampled_from(["in", "not_in"]),
+            some(groups),
+        ),
+        st.builds(
+            lambda op, w, kinds: {
+                "field": "structures",
+                "op": op,
+                "where": w,
+                **(
+                    {
+                        "value": {
+                            "group": "all",
+                            "children": [{"field": "kind", "op": "in", "value": kinds}],
+                        }
+                    }
+                    if kinds
+                    else {}
+                ),
+            },
+            st.sampled_from(["linked", "not_linked"]),
+            st.fixed_dictionaries(
+                {}, optional={"role": st.sampled_from(["tré", "Président"]), "main": st.booleans()}
+            ),
+            st.one_of(
+                st.none(),
+                st.lists(
+                    st.sampled_from(["association", "entreprise", "organisme_public"]),
+                    min_size=1,
+                    unique=True,
+                ),
+            ),
+        ),
+        st.builds(
+            lambda op, v: {"field": "custom.age", "op": op, "value": v},
+            NUMBER_OPS,
+            st.integers(5, 95),
+        ),
+        st.builds(
+            lambda op: {"field": "custom.age", "op": op}, st.sampled_from(["is_empty", "not_empty"])
+        ),
+        st.builds(
+            lambda op, v: {"field": "custom.transport", "op": op, "value": v},
+            st.sampled_from(["in", "not_in"]),
+            st.lists(st.sampled_from(CHOICES), min_size=1, unique=True),
+        ),
+        st.builds(
+            lambda op, v: {"field": "custom.moyens", "op": op, "value": v},
+            st.sampled_from(["any", "all", "none"]),
+            st.lists(st.sampled_from(CHOICES), min_size=1, unique=True),
+        ),
+        st.builds(
+            lambda op: {"field": "custom.moyens", "op": op},
+            st.sampled_from(["is_empty", "not_empty"]),
+        ),
         _date_node("custom.arrivee"),
         st.builds(lambda v: {"field": "custom.majeur", "op": "is", "value": v}, st.booleans()),
-        st.builds(lambda op, v: {"field": "custom.surnom", "op": op, "value": v},
-                  TEXT_OPS, st.sampled_from(["dou", "Le Grand", "titi"])),
+        st.builds(
+            lambda op, v: {"field": "custom.surnom", "op": op, "value": v},
+            TEXT_OPS,
+            st.sampled_from(["dou", "Le Grand", "titi"]),
+        ),
         aggregate("interactions", interaction_where),
         aggregate("payments", payment_where),
-        st.builds(lambda op, v, on: {"field": "membership.status", "op": op, "value": v,
-                                     **({"where": {"on": on}} if on else {})},
-                  st.sampled_from(["in", "not_in"]),
-                  st.lists(st.sampled_from(["a_jour", "a_renouveler", "expire", "a_venir", "jamais"]),
-                           min_size=1, unique=True),
-                  st.one_of(st.none(), st.dates(min_value=TODAY.replace(year=2024),
-                                                max_value=TODAY.replace(year=2027)).map(lambda d: d.isoformat()))),
+        st.builds(
+            lambda op, v, on: {
+                "field": "membership.status",
+                "op": op,
+                "value": v,
+                **({"where": {"on": on}} if on else {}),
+            },
+            st.sampled_from(["in", "not_in"]),
+            st.lists(
+                st.sampled_from(["a_jour", "a_renouveler", "expire", "a_venir", "jamais"]),
+                min_size=1,
+                unique=True,
+            ),
+            st.one_of(
+                st.none(),
+                st.dates(
+                    min_value=TODAY.replace(year=2024), max_value=TODAY.replace(year=2027)
+                ).map(lambda d: d.isoformat()),
+            ),
+        ),
         _date_node("membership.end"),
-        st.builds(lambda op, v, w: {"field": "emailing", "op": op, **({"value": v} if v else {}), "where": w},
-                  st.sampled_from(["received", "opened", "clicked", "not_received", "not_opened", "not_clicked"]),
-                  st.one_of(st.none(), some(data.interaction_label_ids)),
-                  st.fixed_dictionaries({}, optional={"period": DATE_VALUES})),
-    )  # fmt: skip
+        st.builds(
+            lambda op, v, w: {
+                "field": "emailing",
+                "op": op,
+                **({"value": v} if v else {}),
+                "where": w,
+            },
+            st.sampled_from(
+                ["received", "opened", "clicked", "not_received", "not_opened", "not_clicked"]
+            ),
+            st.one_of(st.none(), some(data.interaction_label_ids)),
+            st.fixed_dictionaries({}, optional={"period": DATE_VALUES}),
+        ),
+    )
 
 
 def trees(data):
