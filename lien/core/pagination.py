@@ -30,7 +30,7 @@ class PageQuery(Protocol):
 
 
 def encode_cursor(values: list[Any]) -> str:
-    plain = [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
+    plain = [v.isoformat() if isinstance(v, dt.date) else v for v in values]  # datetimes too
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
@@ -50,8 +50,13 @@ def decode_cursor(cursor: str, fields: tuple[str, ...], model) -> list[Any] | No
                 value = dt.datetime.fromisoformat(value)
             except (TypeError, ValueError):
                 return None
-        elif isinstance(model_field, models.AutoField | models.BigAutoField):
-            if not isinstance(value, int):
+        elif isinstance(model_field, models.DateField):
+            try:
+                value = dt.date.fromisoformat(value)
+            except (TypeError, ValueError):
+                return None
+        elif isinstance(model_field, models.IntegerField):  # the primary key too
+            if not isinstance(value, int) or isinstance(value, bool):
                 return None
         elif not isinstance(value, str):
             return None
