@@ -611,6 +611,7 @@ def _write_payment(
     before = {} if creating else snapshot(payment, FIELDS)
     before_people = set() if creating else _people(payment)
     before_payer_structure = payment.payer_structure_id
+    before_custom = dict(payment.custom or {})
     validity, labels = _clean_payment(
         organization=organization,
         payment=payment,
@@ -628,9 +629,9 @@ def _write_payment(
     _sync_interactions(payment)
     changes = diff(before, snapshot(payment, FIELDS))
     changes.update(_set_labels(payment, labels))
-    if "custom" in values and not creating and values["custom"]:
+    if not creating and payment.custom != before_custom:
         changes["custom"] = [None, "modifiés"]
-    if validity:
+    if any(day is not None for day in validity.values()):  # empty fields ask for nothing
         changes["validity"] = [
             None,
             f"{validity.get('valid_from')} → {validity.get('valid_until')}",
