@@ -58,7 +58,7 @@ from lien.interactions.models import (
     InteractionStatus,
     InteractionType,
 )
-from lien.payments.models import Campaign, MembershipPeriod, Payment, PaymentKind
+from lien.payments.models import Campaign, MembershipPeriod, Payment, PaymentKind, PaymentLabel
 from lien.search import dates
 
 # Errors ----------------------------------------------------------------------------------------
@@ -1261,6 +1261,102 @@ class SegmentCriterion(Criterion):
         return f"{self.ops[node['op']]} {name}"
 
 
+# Criteria of the interaction and payment tables -----------------------------------------------
+
+
+class IdsCriterion(Criterion):
+    """A foreign key of the row is one of the chosen rows (types, campaigns…)."""
+
+    ops = {"in": "est parmi", "not_in": "n'est pas parmi", "is_empty": "n'est pas renseigné"}
+    value_kind = "ids"
+
+    def __init__(self, key: str, label: str, column: str, model, *, section: str = "Fiche"):
+        self.key, self.label, self.column, self.model, self.section = (
+            key,
+            label,
+            column,
+            model,
+            section,
+        )
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        if node["op"] != "is_empty":
+            _ids(node, path, self.model, ctx)
+
+    def compile(self, node, path, ctx):
+        if node["op"] == "is_empty":
+            return Q(**{f"{self.column}__isnull": True})
+        q = Q(**{f"{self.column}__in": node["value"]})
+        return ~q if node["op"] == "not_in" else q
+
+    def describe(self, node, ctx):
+        if node["op"] == "is_empty":
+            return f"{self.label} {self.ops['is_empty']}"
+        names = ", ".join(f"« {n} »" for n in ctx.names(self.model, node["value"]))
+        return f"{self.label} {self.ops[node['op']]} {names}"
+
+    def spec(self):
+        return {**super().spec(), "model": self.model._meta.model_name}
+
+
+class AmountCriterion(Criterion):
+    """An amount column (cents) compared with euros."""
+
+    ops = NUMBER_OPS
+    value_kind = "amount"
+
+    def __init__(self, key: str, label: str, column: str, *, section: str = "Fiche"):
+        self.key, self.label, self.column, self.section = key, label, column, section
+
+    def check(self, node, path, ctx):
+        super().check(node, path, ctx)
+        _amount_cents(node, path)
+
+    def compile(self, node, path, ctx):
+        return _number_q(self.column, node["op"], _amount_cents(node, path))
+
+    def describe(self, node, ctx):
+        return f"{self.label} {NUMBER_OPS[node['op']]} {node.get('value')} €"
+
+
+class PersonTreeCriterion(Criterion):
+    """The contact a row belongs to (payer, beneficiary, the interaction's contact) matches a
+    contact sub-tree: « paiements des contacts du segment X »."""
+
+    ops = {"matches": "correspond à", "not_matches": "ne correspond pas à"}
+    value_kind = "contact_tree"
+
+    def __init__(self, key: str, label: str, column: str, *, section: str = "Contact"):
+        self.key, self.label, self.column, self.section = key, label, column, section
+
+    def check(self, node, path, ctx):
+        from lien.search.tree import check_tree
+
+        super().check(node, path, ctx)
+        if not isinstance(node.get("value"), dict):
+            raise TreeError(f"{path}.value", "Un arbre de conditions sur les contacts est attendu.")
+        check_tree(node["value"], CONTACTS, ctx, path=f"{path}.value")
+
+    def compile(self, node, path, ctx):
+        from lien.search.tree import compile_tree
+
+        people = CONTACTS.rows(ctx).filter(
+            compile_tree(node["value"], CONTACTS, ctx, path=f"{path}.value")
+        )
+        q = Q(**{f"{self.column}__in": people.values("pk")})
+        if node["op"] == "not_matches":
+            return ~q | Q(**{f"{self.column}__isnull": True})
+        return q
+
+    def describe(self, node, ctx):
+        from lien.search.tree import describe_tree
+
+        return (
+            f"{self.label} {self.ops[node['op']]} : {describe_tree(node['value'], CONTACTS, ctx)}"
+        )
+
+
 # Registries ------------------------------------------------------------------------------------
 
 
@@ -1272,6 +1368,12 @@ class Registry:
     model: type
     fixed: list[Criterion]
     custom_target: str = ""
+    right: tuple[str, str] = ("view", "contacts")  # to search this table at all
+    trashable: bool = True  # rows in the trash are never found
+
+    def rows(self, ctx: SearchContext) -> QuerySet:
+        rows = self.model.objects.for_org(ctx.organization)
+        return rows.filter(is_deleted=False) if self.trashable else rows
 
     def all(self, ctx: SearchContext) -> dict[str, Criterion]:
         criteria = {c.key: c for c in self.fixed if ctx.may(c.right)}
@@ -1361,6 +1463,51 @@ STRUCTURES = Registry(
         GroupsCriterion("groups", "structure_id"),
     ],
     custom_target=CustomField.Target.STRUCTURE,
+    right=("view", "structures"),
 )
 
-REGISTRIES = {"contacts": CONTACTS, "structures": STRUCTURES}
+INTERACTIONS = Registry(
+    "interactions",
+    Interaction,
+    [
+        DateCriterion("occurred_at", "Date", "occurred_at", is_datetime=True, nullable=False),
+        IdsCriterion("type", "Type", "type_id", InteractionType),
+        IdsCriterion("category", "Catégorie", "category_id", InteractionCategory),
+        IdsCriterion("label", "Libellé", "label_id", InteractionLabel),
+        ChoiceCriterion("status", "Statut", "status", list(InteractionStatus.choices)),
+        ChoiceCriterion("source", "Origine", "source", list(Interaction.Source.choices)),
+        TextCriterion("description", "Description", "description"),
+        IdsCriterion("structure", "Structure", "structure_id", Structure),
+        PersonTreeCriterion("contact", "Contact", "contact_id"),
+    ],
+    right=("view", "interactions"),
+    trashable=False,
+)
+
+PAYMENTS = Registry(
+    "payments",
+    Payment,
+    [
+        DateCriterion("paid_on", "Date", "paid_on", nullable=False),
+        ChoiceCriterion("kind", "Type de paiement", "kind", list(PaymentKind.choices)),
+        AmountCriterion("amount", "Montant", "amount_cents"),
+        ChoiceCriterion("status", "Statut", "status", list(Payment.Status.choices)),
+        ChoiceCriterion("method", "Moyen de paiement", "method", list(Payment.Method.choices)),
+        IdsCriterion("campaign", "Campagne", "campaign_id", Campaign),
+        BooleanCriterion("is_recurring", "Récurrent", "is_recurring"),
+        LabelsCriterion("labels", PaymentLabel, "payment_id"),
+        PersonTreeCriterion("payer", "Payeur", "payer_contact_id"),
+        PersonTreeCriterion("beneficiary", "Bénéficiaire", "beneficiary_id"),
+        IdsCriterion("payer_structure", "Structure payeuse", "payer_structure_id", Structure),
+    ],
+    custom_target=CustomField.Target.PAYMENT,
+    right=("view", "payments"),
+    trashable=False,
+)
+
+REGISTRIES = {
+    "contacts": CONTACTS,
+    "structures": STRUCTURES,
+    "interactions": INTERACTIONS,
+    "payments": PAYMENTS,
+}

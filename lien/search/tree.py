@@ -153,8 +153,9 @@ def search(
     member may see; `today` fixes relative dates (tests, count history)."""
     ctx = context(organization, membership, today)
     check_tree(tree, registry, ctx)
-    rows = registry.model.objects.for_org(organization).filter(is_deleted=False)
-    return rows.filter(compile_tree(tree, registry, ctx))
+    if membership is not None and not ctx.may(registry.right):
+        raise TreeError("", "Vous n'avez pas accès à ces données.")
+    return registry.rows(ctx).filter(compile_tree(tree, registry, ctx))
 
 
 def explain(
