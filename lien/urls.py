@@ -7,6 +7,9 @@ urlpatterns = [
     path("", include("lien.interactions.urls")),
     path("", include("lien.payments.urls")),
     path("", include("lien.payments.urls_admin")),
+    path("", include("lien.search.urls")),
+    # Search routes first: /api/v1/contacts/search/ must not be read as a contact id.
+    path("api/", include("lien.api.urls_search")),
     path("api/", include("lien.api.urls")),
 ]
 

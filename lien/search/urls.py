@@ -1,0 +1,3 @@
+"""Advanced search, saved searches and segments pages."""
+
+urlpatterns: list = []
