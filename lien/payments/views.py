@@ -9,6 +9,7 @@ answers 403 to it and the cards leave their payment sections out.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -42,6 +43,7 @@ from lien.payments.models import (
     MembershipPeriodMode,
     Payment,
     PaymentKind,
+    PaymentSettings,
     format_cents,
 )
 from lien.payments.selectors import (
@@ -176,11 +178,38 @@ def _choices(rows, selected: list[str]) -> list[tuple[str, str, bool]]:
     return [(str(value), label, str(value) in selected) for value, label in rows]
 
 
+def _filter_choices(request: HttpRequest, query: PaymentQuery | None) -> dict[str, Any]:
+    """What the filter form offers, each choice marked when the query string has it."""
+    organization, params = request.organization, request.GET
+    campaigns = Campaign.objects.for_org(organization).order_by("name").values_list("pk", "name")
+    labels = Label.objects.for_org(organization).order_by("name").values_list("pk", "name")
+    return {
+        "statuses": _choices(Payment.Status.choices, params.getlist("status")),
+        "methods": _choices(Payment.Method.choices, params.getlist("method")),
+        "campaigns": _choices(campaigns, params.getlist("campaign")),
+        "labels": _choices(labels, params.getlist("payer_label")),
+        "page_sizes": PAGE_SIZES,
+        "filtered_contact": (
+            Contact.objects.for_org(organization).filter(pk=query.contact).first()
+            if query and query.contact
+            else None
+        ),
+        "filtered_structure": (
+            Structure.objects.for_org(organization).filter(pk=query.structure).first()
+            if query and query.structure
+            else None
+        ),
+    }
+
+
 @member_required("payments", "view")
 def payment_list(request: HttpRequest, kind: str) -> HttpResponse:
-    """The payments of one kind: filters, sort by date or amount, keyset pages."""
+    """The payments of one kind: filters, sort by date or amount, keyset pages.
+
+    Wrong filter values are not a page error: the table waits and each message is told
+    beside its field (out of band when only the results are swapped).
+    """
     table = TABLES[kind]
-    organization = request.organization
     params = request.GET
     errors: dict[str, list[str]] = {}
     page = page_query = query = None
@@ -190,19 +219,13 @@ def payment_list(request: HttpRequest, kind: str) -> HttpResponse:
         errors = error.message_dict
     else:
         page_query = PageQuery.of(query, params)
-        payments = with_people(filtered_payments(organization, query))
+        payments = with_people(filtered_payments(request.organization, query))
         if kind == PaymentKind.MEMBERSHIP:
             payments = payments.prefetch_related("membership_periods")
         page = paginate(payments, page_query, PAGE_SORTS)
         for row in _decorate(page.rows):
-            periods = (
-                row.membership_periods.all()
-                if page_query and kind == PaymentKind.MEMBERSHIP
-                else []
-            )
+            periods = row.membership_periods.all() if kind == PaymentKind.MEMBERSHIP else []
             row.period = next(iter(periods), None)
-    campaigns = Campaign.objects.for_org(organization).order_by("name").values_list("pk", "name")
-    labels = Label.objects.for_org(organization).order_by("name").values_list("pk", "name")
     context = {
         "table": table,
         "page": page,
@@ -218,32 +241,17 @@ def payment_list(request: HttpRequest, kind: str) -> HttpResponse:
             if name not in FIELD_FILTERS
             for message in found
         ],
-        "statuses": _choices(Payment.Status.choices, params.getlist("status")),
-        "methods": _choices(Payment.Method.choices, params.getlist("method")),
-        "campaigns": _choices(campaigns, params.getlist("campaign")),
-        "labels": _choices(labels, params.getlist("payer_label")),
-        "page_sizes": PAGE_SIZES,
         # A beneficiary column only where it says something: memberships, or someone else.
         "show_beneficiary": kind == PaymentKind.MEMBERSHIP
         or any(
             r.beneficiary_id not in (None, r.payer_contact_id) for r in getattr(page, "rows", [])
         ),
-        "filtered_contact": (
-            Contact.objects.for_org(organization).filter(pk=query.contact).first()
-            if query and query.contact
-            else None
-        ),
-        "filtered_structure": (
-            Structure.objects.for_org(organization).filter(pk=query.structure).first()
-            if query and query.structure
-            else None
-        ),
         "back_url": request.get_full_path(),
     }
     if request.htmx and request.htmx.target == "payment-results":
-        # The filter fields are outside the swapped part: their messages go out of band.
         context["out_of_band"] = True
         return TemplateResponse(request, "payments/partials/_payment_results.html", context)
+    context.update(_filter_choices(request, query))
     return TemplateResponse(request, "payments/payment_list.html", context)
 
 
@@ -309,9 +317,8 @@ def payment_structure_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _rule(organization: Organization) -> str:
+def _rule(settings: PaymentSettings) -> str:
     """The organisation's membership validity rule, in words."""
-    settings = services.payment_settings(organization)
     if settings.membership_mode == MembershipPeriodMode.CALENDAR:
         return "l'année civile du paiement (1er janvier – 31 décembre)"
     if settings.membership_mode == MembershipPeriodMode.SEASON:
@@ -331,20 +338,19 @@ def _validity(
 ) -> dict[str, Any]:
     """What the « Adhésion » block of the form shows: the dates typed, the rule, the dates
     the rule gives for the payment's date, the current period of an edited payment."""
+    if kind != PaymentKind.MEMBERSHIP:
+        return {"show": False}
+    settings = services.payment_settings(organization)
     default = None
-    if kind == PaymentKind.MEMBERSHIP and not period:
-        try:
-            day = services.parse_date(paid_on)
-        except ValidationError:
-            day = None
-        if day is not None:
-            default = services.membership_validity(services.payment_settings(organization), day)
+    if not period:
+        with contextlib.suppress(ValidationError):  # no date yet: the rule alone
+            default = services.membership_validity(settings, services.parse_date(paid_on))
     errors = errors or {}
     return {
-        "show": kind == PaymentKind.MEMBERSHIP,
+        "show": True,
         "valid_from": valid_from,
         "valid_until": valid_until,
-        "rule": _rule(organization) if kind == PaymentKind.MEMBERSHIP else "",
+        "rule": _rule(settings),
         "default": default,
         "period": period,
         "from_errors": errors.get("valid_from", []),
@@ -375,7 +381,6 @@ def payment_validity(request: HttpRequest) -> HttpResponse:
                 valid_until=params.get("valid_until", ""),
                 period=period,
             ),
-            "payment_id": as_id(params.get("paiement", "")),
         },
     )
 
