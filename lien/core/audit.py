@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
@@ -100,21 +101,47 @@ def hidden_change_keys(*, organization: Organization, membership) -> set[str]:
     return keys
 
 
+# Apps register functions (organization, membership) → models ("app_label.model") whose
+# events the member may know of but not read, e.g. payments for a profile that hides
+# payment data: a payment's very name tells its amount, so keys alone cannot hide it.
+HIDDEN_TARGETS: list[Callable[[Organization, Any], set[str]]] = []
+HIDDEN_REPR = "détails masqués"
+
+
+def hidden_target_types(*, organization: Organization, membership) -> set[int]:
+    """The content type ids of the models registered as hidden for this member."""
+    labels: set[str] = set()
+    for hidden in HIDDEN_TARGETS:
+        labels |= hidden(organization, membership)
+    return {
+        ContentType.objects.get_for_model(apps.get_model(label), for_concrete_model=False).pk
+        for label in labels
+    }
+
+
 # Apps register functions (organization) → {change key: label}, e.g. the names of
 # custom fields for their `custom.<key>` entries.
 KEY_LABELERS: list[Callable[[Organization], dict[str, str]]] = []
 
 
 def redact(events: Iterable[AuditEvent], *, organization: Organization, membership) -> list:
-    """Events ready to show: changes the member may not read left out, keys in words."""
+    """Events ready to show: changes the member may not read left out, keys in words.
+
+    An event of a hidden model keeps its date, author and action; its changes and the
+    record's name are left out of these copies (they are never saved back).
+    """
     events = list(events)
     keys = hidden_change_keys(organization=organization, membership=membership)
+    hidden_types = hidden_target_types(organization=organization, membership=membership)
     labels: dict[str, str] = {}
     if events:
         for labeler in KEY_LABELERS:
             labels.update(labeler(organization))
     for event in events:
         event.redacted_keys = keys
+        if event.target_type_id in hidden_types:
+            event.redacted_keys = keys | set(event.changes)
+            event.target_repr = HIDDEN_REPR
         event.key_labels = labels
     return events
 

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
-from lien.core.audit import hidden_change_keys
+from lien.core.audit import redact
 from lien.core.models import AuditEvent, Invitation, Job, Membership
 
 
@@ -52,7 +52,6 @@ def write_audit_export(job: Job, progress) -> dict:
         .select_related("profile")
         .first()
     )
-    hidden = hidden_change_keys(organization=job.organization, membership=author)
     total = events.count()
     progress.update(0, total, "Export de l'historique…")
     buffer = io.StringIO()
@@ -66,7 +65,8 @@ def write_audit_export(job: Job, progress) -> dict:
         chunk = events.order_by("-id")
         if last_id is not None:
             chunk = chunk.filter(id__lt=last_id)
-        rows = list(chunk[:AUDIT_EXPORT_CHUNK])
+        # What the member may read, as on the history page (payments hidden, for one).
+        rows = redact(chunk[:AUDIT_EXPORT_CHUNK], organization=job.organization, membership=author)
         if not rows:
             break
         for event in rows:
@@ -80,7 +80,7 @@ def write_audit_export(job: Job, progress) -> dict:
                     "; ".join(
                         f"{k} : {v[0]} → {v[1]}"
                         for k, v in event.changes.items()
-                        if k not in hidden
+                        if k not in event.redacted_keys
                     ),
                 ]
             )
