@@ -385,6 +385,23 @@ def test_pipe_and_csv_formats(org, admin_client, year_2025, django_capture_on_co
                        "1234,50", ""]  # fmt: skip
 
 
+def test_a_payer_name_with_double_quotes_is_exported_as_typed(
+    org, admin_client, django_capture_on_commit_callbacks
+):
+    amis = contacts.create_structure(
+        organization=org, actor=SYSTEM, data={"name": 'Association "Les Amis"'}
+    )
+    services.create_payment(
+        organization=org, actor=SYSTEM, kind="don", amount="10", paid_on="2025-05-05",
+        payer_structure=amis,
+    )  # fmt: skip
+
+    job, content = run_export(admin_client, django_capture_on_commit_callbacks, "fec")
+
+    assert job.status == "succeeded"
+    assert content.split("\r\n")[1].split("\t")[10] == 'Don Association "Les Amis"'
+
+
 def test_the_accounting_file_needs_the_payments_right_too(
     org, admin_member, admin_client, year_2025, django_capture_on_commit_callbacks
 ):

@@ -142,7 +142,7 @@ def write_export(
         separator = "\t" if fmt == "fec" else "|"
         writer = csv.writer(
             buffer, delimiter=separator, lineterminator="\r\n", quoting=csv.QUOTE_NONE,
-            escapechar=None,
+            escapechar=None, quotechar=None,  # a payer's « "Les Amis" » stays as typed
         )  # fmt: skip
         writer.writerow(FEC_COLUMNS)
     valid = timezone.localdate().strftime("%Y%m%d")
