@@ -237,6 +237,8 @@ def test_detail_counts_paid_payments_only_against_the_goal(org, admin_client, co
     assert (stats["payments"], stats["payers"], stats["all_payments"]) == (3, 2, 5)
     assert f"600,00{NBSP}€" in page and f"1{NNBSP}000,00{NBSP}€" in page
     assert 'aria-valuenow="60"' in page
+    assert f'href="{reverse("payment_list_don")}?campaign={collecte.pk}"' in page
+    assert f'href="{reverse("payment_detail", args=[response.context["payments"][0].pk])}"' in page
     assert f"reste 400,00{NBSP}€ à collecter" in page
     assert f"200,00{NBSP}€" in page  # the average of the three paid payments
     # Every payment of the campaign is listed, newest first, whatever its status.

@@ -168,6 +168,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.htmx.target == "campaign-more":
         return TemplateResponse(request, "payments/partials/_campaign_payment_rows.html", context)
     context["stats"] = _stats(request, campaign)
+    context["kind_table"] = f"payment_list_{campaign.kind}"  # the payment table of its kind
     return TemplateResponse(request, "payments/campaign_detail.html", context)
 
 
