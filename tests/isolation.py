@@ -38,6 +38,8 @@ from lien.interactions import services as interactions
 from lien.interactions.models import Interaction
 from lien.payments import services as payments
 from lien.payments.models import Campaign, Payment
+from lien.search import services as segments
+from lien.search.models import Segment
 from tests.conftest import add_member
 
 SUCCESS = {200, 201, 204, 302}
@@ -68,6 +70,7 @@ class World:
     campaign: Campaign
     payment: Payment  # a paid donation of `contact` in `campaign`, with a payment label
     membership_payment: Payment  # paid by `structure` for `contact`, with its period
+    segment: Segment  # contacts with `label`, recorded once (so `contact` is a member)
 
 
 def build_world(organization: Organization, marker_email: str) -> World:
@@ -178,6 +181,13 @@ def build_world(organization: Organization, marker_email: str) -> World:
         payer_structure=structure,
         beneficiary=contact,
     )
+    segment = segments.save_segment(
+        organization=organization,
+        actor=actor,
+        name=f"Bénévoles {marker_email}",
+        tree={"group": "all", "children": [{"field": "labels", "op": "any", "value": [label.pk]}]},
+    )
+    segments.record_segment(segment)
     return World(
         organization,
         admin,
@@ -200,6 +210,7 @@ def build_world(organization: Organization, marker_email: str) -> World:
         campaign,
         payment,
         membership_payment,
+        segment,
     )
 
 
