@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from lien.api import contacts, interactions, views
+from lien.api import contacts, interactions, payments, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -32,6 +32,9 @@ router.register(
 router.register(
     "interaction-labels", interactions.InteractionLabelViewSet, basename="api-interaction-labels"
 )
+router.register("payments", payments.PaymentViewSet, basename="api-payments")
+router.register("campaigns", payments.CampaignViewSet, basename="api-campaigns")
+router.register("memberships", payments.MembershipViewSet, basename="api-memberships")
 
 urlpatterns = [
     path("v1/me/", views.MeView.as_view(), name="api-me"),
