@@ -315,7 +315,11 @@ def test_nightly_tasks_are_enqueued_once_a_day():
     evening = timezone.make_aware(dt.datetime(2026, 11, 23, 1, 0))
 
     assert enqueue_due(now=evening) == []
-    assert enqueue_due(now=night) == ["lien.contacts.tasks.purge_trash"]
+    assert enqueue_due(now=night) == [
+        "lien.contacts.tasks.purge_trash",
+        "lien.payments.tasks.apply_payment_labels",
+        "lien.search.tasks.record_segments",
+    ]
     assert enqueue_due(now=night + dt.timedelta(hours=2)) == []
 
 

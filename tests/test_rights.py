@@ -85,6 +85,16 @@ def test_hide_payment_data_wins_over_payment_rights(org, admin_member):
     assert rights_table(member)["contacts"]["view"] is True
 
 
+PAYMENT_TABLES = [
+    "Dons",
+    "Adhésions",
+    "Billetterie",
+    "Crowdfunding",
+    "Boutique",
+    "Autres paiements",
+]
+
+
 def test_the_menu_only_shows_what_the_profile_allows(reader_client, admin_client):
     def labels(client):
         menu = client.get(reverse("dashboard")).context["menu"]
@@ -97,6 +107,8 @@ def test_the_menu_only_shows_what_the_profile_allows(reader_client, admin_client
         "Interactions",
         "Groupes",
         "Corbeille",
+        *PAYMENT_TABLES,
+        "Campagnes",
         "Étiquettes",
         "Jetons API",
         "Documentation API",
@@ -108,10 +120,14 @@ def test_the_menu_only_shows_what_the_profile_allows(reader_client, admin_client
         "Interactions",
         "Groupes",
         "Corbeille",
+        *PAYMENT_TABLES,
+        "Campagnes",
+        "Export comptable",
         "Organisation",
         "Étiquettes",
         "Champs personnalisés",
         "Interactions",
+        "Paiements",
         "Utilisateurs",
         "Profils et droits",
         "Jetons API",
@@ -172,3 +188,14 @@ def test_a_builtin_profile_cannot_be_deleted(org, admin_client):
     admin_client.post(reverse("settings_profile_delete", args=[reader.pk]))
 
     assert Profile.objects.filter(pk=reader.pk).exists()
+
+
+def test_hiding_payment_data_hides_every_payment_menu_entry(org, editor_member):
+    editor_member.profile.hide_payment_data = True
+    editor_member.profile.save()
+
+    menu = client_for(editor_member).get(reverse("dashboard")).context["menu"]
+
+    labels = [entry["label"] for section in menu for entry in section["entries"]]
+    assert not set(labels) & {*PAYMENT_TABLES, "Campagnes", "Export comptable", "Paiements"}
+    assert "Contacts" in labels

@@ -21,6 +21,7 @@ class MenuEntry:
     right: tuple[str, str] | None = None
     section: str = ""
     match: str = ""  # URL-name prefix of the pages this entry stands for (its own by default)
+    also: tuple[str, str] | None = None  # a second right the page needs
 
 
 MENU: list[MenuEntry] = [
@@ -44,6 +45,24 @@ MENU: list[MenuEntry] = [
     ),
     MenuEntry("Groupes", "group_list", "folder", ("view", "segments"), "Communauté", "group_"),
     MenuEntry("Corbeille", "trash", "trash", ("view", "contacts"), "Communauté", "trash"),
+    MenuEntry("Dons", "payment_list_don", "euro", ("view", "payments"), "Paiements"),
+    MenuEntry("Adhésions", "payment_list_adhesion", "users", ("view", "payments"), "Paiements"),
+    MenuEntry("Billetterie", "payment_list_billetterie", "tag", ("view", "payments"), "Paiements"),
+    MenuEntry(
+        "Crowdfunding", "payment_list_crowdfunding", "euro", ("view", "payments"), "Paiements"
+    ),
+    MenuEntry("Boutique", "payment_list_boutique", "tag", ("view", "payments"), "Paiements"),
+    MenuEntry("Autres paiements", "payment_list_autre", "euro", ("view", "payments"), "Paiements"),
+    MenuEntry("Campagnes", "campaign_list", "flag", ("view", "payments"), "Paiements", "campaign_"),
+    MenuEntry(
+        "Export comptable",
+        "accounting_export",
+        "file",
+        ("view", "payments"),
+        "Paiements",
+        "accounting_",
+        also=("view", "exports"),
+    ),
     MenuEntry(
         "Organisation", "settings_organization", "building", ("view", "settings"), "Paramètres"
     ),
@@ -64,6 +83,15 @@ MENU: list[MenuEntry] = [
         "Paramètres",
         "settings_interaction",
     ),
+    MenuEntry(
+        "Paiements",
+        "settings_payments",
+        "euro",
+        ("view", "settings"),
+        "Paramètres",
+        "settings_payments",
+        also=("view", "payments"),
+    ),
     MenuEntry("Utilisateurs", "settings_users", "users", ("view", "users"), "Paramètres"),
     MenuEntry("Profils et droits", "settings_profiles", "shield", ("view", "users"), "Paramètres"),
     MenuEntry("Jetons API", "settings_tokens", "key", None, "Paramètres"),
@@ -78,6 +106,8 @@ def menu_for(request) -> list[dict]:
     sections: dict[str, list[dict]] = {}
     for entry in MENU:
         if entry.right and not can(request.membership, *entry.right):
+            continue
+        if entry.also and not can(request.membership, *entry.also):
             continue
         sections.setdefault(entry.section, []).append(
             {
