@@ -198,8 +198,10 @@ def _ids(node: dict, path: str, model, ctx: SearchContext, *, key: str = "value"
         raise TreeError(where, "500 éléments au plus.")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise TreeError(where, "Des identifiants (nombres entiers) sont attendus.")
+    # An id beyond the primary key's range exists nowhere (and overflows SQLite).
+    possible = [v for v in value if 0 < v < 2**63]
     found = set(
-        model.objects.for_org(ctx.organization).filter(pk__in=value).values_list("pk", flat=True)
+        model.objects.for_org(ctx.organization).filter(pk__in=possible).values_list("pk", flat=True)
     )
     missing = [v for v in value if v not in found]
     if missing:
@@ -224,13 +226,20 @@ def _choices(node: dict, path: str, allowed: list[str], *, key: str = "value") -
     return list(dict.fromkeys(value))
 
 
+# Beyond, a relative date leaves the calendar or its midnights the datetime range.
+FIRST_DAY, LAST_DAY = dt.date(1000, 1, 1), dt.date(9998, 12, 31)
+
+
 def _span(value: Any, path: str, ctx: SearchContext) -> dates.Span:
     try:
-        return dates.resolve(value, ctx.today)
-    except (dates.DateValueError, KeyError, TypeError) as error:
+        span = dates.resolve(value, ctx.today)
+    except (dates.DateValueError, KeyError, TypeError, ValueError, OverflowError) as error:
         raise TreeError(
             path, str(error) if isinstance(error, dates.DateValueError) else "Date invalide."
         ) from None
+    if any(day and not FIRST_DAY <= day <= LAST_DAY for day in (span.start, span.end)):
+        raise TreeError(path, "Date hors limites (entre l'an 1000 et l'an 9998).")
+    return span
 
 
 def _bool(node: dict, path: str) -> bool:
@@ -304,7 +313,7 @@ class Criterion:
 
     def check(self, node: dict, path: str, ctx: SearchContext) -> None:
         """Raise TreeError when the node is wrong; the default checks the operator."""
-        if node.get("op") not in self.ops:
+        if not isinstance(node.get("op"), str) or node["op"] not in self.ops:
             raise TreeError(
                 f"{path}.op",
                 f"Opérateur inconnu pour « {self.label} » : « {node.get('op')} » "
@@ -835,9 +844,12 @@ class RelatedAggregate(Criterion):
                 )
             if op == ("after" if last else "before"):
                 return Q(pk__in=self._owners(rows.filter(beyond)))
-            # Last before the span: some rows, none in or after it (first after: none before
-            # or in it).
-            return has_any & ~Q(pk__in=self._owners(rows.filter(inside | beyond)))
+            # Last before the span: a row before it and none in or after it (first after: a
+            # row after it and none before or in it). The narrow sets keep the subqueries small.
+            short = earlier if last else later
+            return Q(pk__in=self._owners(rows.filter(short))) & ~Q(
+                pk__in=self._owners(rows.filter(inside | beyond))
+            )
         if self.measure == "gap":
             days = node["value"]
             n = Count("pk")
@@ -959,7 +971,7 @@ class PaymentAggregate(RelatedAggregate):
     def rows(self, node, path, ctx):
         where = node.get("where") or {}
         role = where.get("role", "payer")
-        if role not in PAYMENT_ROLES:
+        if not isinstance(role, str) or role not in PAYMENT_ROLES:
             raise TreeError(f"{path}.where.role", "Rôle attendu : payer ou beneficiary.")
         owner = "payer_contact_id" if role == "payer" else "beneficiary_id"
         rows = (
