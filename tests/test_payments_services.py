@@ -463,3 +463,43 @@ def test_the_table_never_shows_another_organisation(org, other_org):
     payments = selectors.filtered_payments(org, query("don"))
 
     assert list(payments.values_list("payer_contact__last_name", flat=True)) == ["Alice"]
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"renewal_days": "trente"}, "renewal_days"),
+        ({"renewal_days": 400}, "renewal_days"),
+        ({"season_start_month": "13"}, "season_start_month"),
+        ({"income_accounts": ["754"]}, "income_accounts"),
+        ({"treasury_accounts": {"carte": "512 bis"}}, "treasury_accounts"),
+        ({"journal_code": ""}, "journal_code"),
+    ],
+)
+def test_bad_payment_settings_are_refused_by_field(org, values, field):
+    with pytest.raises(ValidationError) as error:
+        services.update_payment_settings(organization=org, actor=SYSTEM, **values)
+
+    assert field in error.value.message_dict
+    assert services.payment_settings(org).renewal_days == 30
+
+
+def test_an_accounting_job_is_not_followed_without_the_payment_right(org, editor_member):
+    from django.urls import reverse
+
+    from lien.core.jobs import start_job
+    from lien.payments.tasks import accounting_export
+    from tests.conftest import client_for
+
+    job = start_job(
+        organization=org, kind="accounting_export", label="Export comptable",
+        task=accounting_export, start="2026-01-01", end="2026-12-31", fmt="fec",
+    )  # fmt: skip
+    client = client_for(editor_member)
+    assert client.get(reverse("job_progress", args=[job.pk])).status_code == 200
+
+    editor_member.profile.hide_payment_data = True
+    editor_member.profile.save()
+
+    assert client.get(reverse("job_progress", args=[job.pk])).status_code == 403
+    assert client.get(reverse("job_file", args=[job.pk])).status_code == 403

@@ -66,6 +66,13 @@ def get_api_token(request: HttpRequest, pk: int, action: str = "view") -> ApiTok
     return get_object_or_404(tokens, pk=pk)
 
 
+# Jobs whose progress, message or file tell about a data type need its right too.
+JOB_RIGHTS: dict[str, tuple[str, str]] = {"accounting_export": ("view", "payments")}
+
+
 def get_job(request: HttpRequest, pk: int) -> Job:
-    """A member follows the jobs of their organisation."""
-    return get_object_or_404(Job.objects.for_org(request.organization), pk=pk)
+    """A member follows the jobs of their organisation, when they may see what a job is about."""
+    job = get_object_or_404(Job.objects.for_org(request.organization), pk=pk)
+    if job.kind in JOB_RIGHTS:
+        require(request, *JOB_RIGHTS[job.kind])
+    return job

@@ -446,14 +446,9 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # A job's file may hold more than an export right covers: the data type it is made of.
-JOB_FILE_RIGHTS: dict[str, tuple[str, str]] = {"accounting_export": ("view", "payments")}
-
-
 @member_required("exports", "view")
 def job_file(request: HttpRequest, pk: int) -> HttpResponse:
-    job = access.get_job(request, pk)
-    if job.kind in JOB_FILE_RIGHTS:
-        access.require(request, *JOB_FILE_RIGHTS[job.kind])
+    job = access.get_job(request, pk)  # with the rights of the job's kind
     name = job.result.get("file") if job.status == Job.Status.SUCCEEDED else None
     if not name or not default_storage.exists(name):
         raise Http404("Aucun fichier pour cette tâche.")

@@ -79,10 +79,16 @@ def update_payment_settings(
         if name not in SETTINGS_FIELDS:
             raise TypeError(f"unknown setting {name}")
         setattr(settings, name, value)
-    if not 0 <= int(settings.renewal_days) <= 366:
-        errors.setdefault("renewal_days", []).append("Entre 0 et 366 jours.")
-    if not 1 <= int(settings.season_start_month) <= 12:
-        errors.setdefault("season_start_month", []).append("Un mois entre 1 et 12.")
+    for field, low, high, message in [
+        ("renewal_days", 0, 366, "Un nombre de jours entre 0 et 366."),
+        ("season_start_month", 1, 12, "Un mois entre 1 et 12."),
+    ]:
+        value = getattr(settings, field)
+        number = as_id(value) if not isinstance(value, int) or isinstance(value, bool) else value
+        if number is None or not low <= number <= high:
+            errors.setdefault(field, []).append(message)
+        else:
+            setattr(settings, field, number)
     if settings.membership_mode not in MembershipPeriodMode.values:
         errors.setdefault("membership_mode", []).append("Mode de validité inconnu.")
     for field, keys, what in [
@@ -90,6 +96,9 @@ def update_payment_settings(
         ("treasury_accounts", Payment.Method.values, "moyen de paiement"),
     ]:
         accounts = getattr(settings, field)
+        if not isinstance(accounts, dict):
+            errors.setdefault(field, []).append("Un compte par clé est attendu.")
+            continue
         for key in keys:
             account = str(accounts.get(key, "")).strip()
             if not ACCOUNT_RE.match(account):
