@@ -783,3 +783,24 @@ def test_settings_writes_need_the_settings_right_and_reads_the_interactions_one(
     assert keeper.get(reverse("api-interaction-categories-list")).status_code == 403
     assert keeper.get(reverse("api-interactions-list")).status_code == 403
     assert post(keeper, "api-interaction-categories-list", {"name": "Y"}).status_code == 201
+
+
+def test_payment_interactions_hide_their_amount_from_members_without_the_payment_right(
+    org, editor_member
+):
+    from lien.contacts import services as contacts
+    from lien.payments import services as payments
+
+    alice = contacts.create_contact(organization=org, actor=Actor.system(), data={"last_name": "A"})
+    payments.create_payment(
+        organization=org, actor=Actor.system(), kind="don", amount="75", paid_on="2026-03-01",
+        payer_contact=alice,
+    )  # fmt: skip
+    api = api_client_for(editor_member)
+    assert "75,00" in api.get("/api/v1/interactions/").json()["results"][0]["description"]
+
+    editor_member.profile.hide_payment_data = True
+    editor_member.profile.save()
+
+    (row,) = api.get("/api/v1/interactions/").json()["results"]
+    assert row["description"] == "Paiement (détails masqués)"

@@ -65,6 +65,7 @@ from lien.api.contacts import (
     refuse,
 )
 from lien.api.views import as_api_error
+from lien.core.rights import can
 from lien.interactions import services
 from lien.interactions.models import (
     Interaction,
@@ -208,6 +209,19 @@ class InteractionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        # A payment's interaction tells its amount: masked without the right to see payments.
+        if instance.source == Interaction.Source.PAYMENT and not can(
+            getattr(request, "membership", None), "view", "payments"
+        ):
+            data["description"] = MASKED_PAYMENT
+        return data
+
+
+MASKED_PAYMENT = "Paiement (détails masqués)"
 
 
 def required(message: str) -> dict[str, str]:
