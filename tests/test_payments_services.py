@@ -503,3 +503,32 @@ def test_an_accounting_job_is_not_followed_without_the_payment_right(org, editor
 
     assert client.get(reverse("job_progress", args=[job.pk])).status_code == 403
     assert client.get(reverse("job_file", args=[job.pk])).status_code == 403
+
+
+def test_a_beneficiary_that_echoed_the_payer_follows_a_new_payer(org):
+    alice, bob, carol = person(org, "Alice"), person(org, "Bob"), person(org, "Carol")
+    own = services.create_payment(
+        organization=org, actor=SYSTEM, kind="billetterie", amount="10", paid_on="2026-03-01",
+        payer_contact=alice,
+    )  # fmt: skip
+    gift = services.create_payment(
+        organization=org, actor=SYSTEM, kind="billetterie", amount="10", paid_on="2026-03-01",
+        payer_contact=alice, beneficiary=carol,
+    )  # fmt: skip
+
+    services.update_payment(organization=org, actor=SYSTEM, payment=own, payer_contact=bob)
+    services.update_payment(organization=org, actor=SYSTEM, payment=gift, payer_contact=bob)
+
+    own.refresh_from_db()
+    gift.refresh_from_db()
+    assert (own.payer_contact, own.beneficiary) == (bob, bob)
+    assert (gift.payer_contact, gift.beneficiary) == (bob, carol)
+
+
+def test_dates_out_of_range_are_refused(org):
+    alice = person(org, "Alice")
+
+    with pytest.raises(ValidationError) as error:
+        donation(org, alice, kind="adhesion", paid_on="31/12/9999")
+
+    assert error.value.message_dict["paid_on"] == ["La date doit être entre 1900 et 2200."]

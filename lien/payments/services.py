@@ -189,6 +189,14 @@ def parse_amount(value: Any) -> int:
 
 
 def parse_date(value: Any, *, what: str = "La date") -> dt.date:
+    """A date as typed (31/12/2026, 2026-12-31…), between 1900 and 2200; else a French error."""
+    day = _read_date(value, what)
+    if not 1900 <= day.year <= 2200:
+        raise ValidationError(f"{what} doit être entre 1900 et 2200.")
+    return day
+
+
+def _read_date(value: Any, what: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     if isinstance(value, dt.date):
@@ -408,6 +416,8 @@ def _clean_payment(
         payment.frequency = ""
     if "campaign" in values:
         payment.campaign = check("campaign", lambda: _campaign_of(organization, values["campaign"]))
+    # A beneficiary that only echoed the payer follows a change of payer.
+    echoed = payment.pk is not None and payment.beneficiary_id == payment.payer_contact_id
     for field, model, what in [
         ("payer_contact", Contact, "Contact payeur"),
         ("payer_structure", Structure, "Structure payeuse"),
@@ -422,6 +432,12 @@ def _clean_payment(
                     lambda m=model, f=field, w=what: _record_of(m, organization, values[f], w),
                 ),  # fmt: skip
             )
+    if (
+        echoed
+        and "beneficiary" not in values
+        and ("payer_contact" in values or "payer_structure" in values)
+    ):
+        payment.beneficiary = payment.payer_contact
     for field in ("source", "external_id", "notes"):
         if field in values:
             setattr(payment, field, str(values[field] or "").strip())
