@@ -47,7 +47,7 @@ def check_tree(tree: Any, registry: Registry, ctx: SearchContext, *, path: str =
         if not isinstance(node, dict):
             raise TreeError(where, "Un groupe ou une condition (objet JSON) est attendu.")
         if _is_group(node):
-            if node["group"] not in GROUPS:
+            if not isinstance(node["group"], str) or node["group"] not in GROUPS:
                 raise TreeError(_where(where, "group"), "Groupe attendu : all, any ou none.")
             children = node.get("children", [])
             if not isinstance(children, list):
