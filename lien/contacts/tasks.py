@@ -9,7 +9,9 @@ from lien.contacts import selectors, services
 from lien.contacts.models import Contact, Group, Label, Structure
 from lien.core.audit import Actor
 from lien.core.jobs import run_job
-from lien.core.models import Job, User
+from lien.core.models import Job, Membership, User
+from lien.search.criteria import CONTACTS, STRUCTURES
+from lien.search.tree import search
 
 BULK_CHUNK = 2000
 MODELS = {"contact": Contact, "structure": Structure}
@@ -25,17 +27,22 @@ def run_bulk_action(
     label_id: int | None,
     group_id: int | None,
     user_id: int | None,
+    tree: dict | None = None,
 ) -> dict:
-    """Apply one bulk action to every row a list's filters match, chunk by chunk."""
+    """Apply one bulk action to every row a list's filters (or an advanced search's tree)
+    match, chunk by chunk."""
     organization = job.organization
     model = MODELS[model_name]
-    columns = selectors.CONTACT_COLUMNS if model is Contact else selectors.STRUCTURE_COLUMNS
-    query = selectors.ListQuery.from_params(QueryDict(filters), columns)
-    filtered = (
-        selectors.filtered_contacts(organization=organization, query=query)
-        if model is Contact
-        else selectors.filtered_structures(organization=organization, query=query)
-    )
+    if tree is not None:
+        filtered = _tree_rows(organization, model_name, tree, user_id)
+    else:
+        columns = selectors.CONTACT_COLUMNS if model is Contact else selectors.STRUCTURE_COLUMNS
+        query = selectors.ListQuery.from_params(QueryDict(filters), columns)
+        filtered = (
+            selectors.filtered_contacts(organization=organization, query=query)
+            if model is Contact
+            else selectors.filtered_structures(organization=organization, query=query)
+        )
     ids = list(filtered.order_by("pk").values_list("pk", flat=True))
     actor = Actor.for_user(User.objects.filter(pk=user_id).first())
     label = Label.objects.for_org(organization).filter(pk=label_id).first() if label_id else None
@@ -55,6 +62,21 @@ def run_bulk_action(
         )
         progress.update(min(start + BULK_CHUNK, len(ids)), len(ids))
     return {"rows": len(ids), "changed": changed, "message": bulk_message(action, changed)}
+
+
+def _tree_rows(organization, model_name: str, tree: dict, user_id: int | None):
+    """The rows a tree finds with the rights its member has when the job runs (a member
+    gone from the association finds nothing)."""
+    membership = (
+        Membership.objects.for_org(organization)
+        .filter(user_id=user_id, is_active=True)
+        .select_related("profile")
+        .first()
+    )
+    registry = CONTACTS if model_name == "contact" else STRUCTURES
+    if membership is None:
+        return registry.model.objects.none()
+    return search(organization, tree, membership=membership, registry=registry)
 
 
 def apply_bulk_action(*, organization, actor, model, ids, action, label, group) -> int:
@@ -96,6 +118,7 @@ def bulk_action(
     label_id: int | None = None,
     group_id: int | None = None,
     user_id: int | None = None,
+    tree: dict | None = None,
 ) -> dict:
     return run_job(
         job_id,
@@ -108,6 +131,7 @@ def bulk_action(
             label_id=label_id,
             group_id=group_id,
             user_id=user_id,
+            tree=tree,
         ),
     )
 

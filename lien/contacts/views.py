@@ -28,6 +28,9 @@ from lien.core.jobs import start_job
 from lien.core.models import Membership
 from lien.core.params import as_ids
 from lien.core.rights import can
+from lien.search.criteria import TreeError
+from lien.search.forms import load_tree, search_url
+from lien.search.tree import search
 
 
 @dataclass(frozen=True)
@@ -172,18 +175,32 @@ def entity_columns(request: HttpRequest, entity: Entity) -> HttpResponse:
     return redirect(f"{reverse(entity.url('list'))}?{request.POST.get('filtres', '')}")
 
 
+def _search_selection(request: HttpRequest, entity: Entity) -> tuple[dict | None, str]:
+    """The tree of the advanced search a bulk form came from (None from a list), and where
+    to go back: the search with that tree, or the list with its filters."""
+    if entity.model is not Contact or "arbre" not in request.POST:
+        return None, f"{reverse(entity.url('list'))}?{request.POST.get('filtres', '')}"
+    tree, _problem = load_tree(request.POST.get("arbre"))
+    return tree, search_url(tree)
+
+
 @require_POST
 def entity_bulk(request: HttpRequest, entity: Entity) -> HttpResponse:
-    """A bulk action on the ticked rows, or on every row the list's filters match."""
+    """A bulk action on the ticked rows, or on every row the list's filters (or the advanced
+    search's tree) match."""
+    tree, back = _search_selection(request, entity)
     action = request.POST.get("action", "")
     if action not in BULK_ACTIONS or bulk_right(action, entity) is None:
         messages.error(request, "Choisissez une action.")
-        return redirect(f"{reverse(entity.url('list'))}?{request.POST.get('filtres', '')}")
+        return redirect(back)
     require(request, *bulk_right(action, entity))
+    every = request.POST.get("tous") == "1"
     if action == "record_interaction":
+        if every and tree is not None:
+            return redirect(f"{reverse('search_bulk_interaction')}?{back.partition('?')[2]}")
         selection = (
             [("tous", "1"), ("filtres", request.POST.get("filtres", ""))]
-            if request.POST.get("tous") == "1"
+            if every
             else [("ids", pk) for pk in as_ids(request.POST.getlist("ids"))]
         )
         return redirect(f"{reverse('interaction_bulk')}?{urlencode(selection)}")
@@ -198,8 +215,13 @@ def entity_bulk(request: HttpRequest, entity: Entity) -> HttpResponse:
         group = get_object_or_404(
             Group.objects.for_org(organization), pk=request.POST.get("group") or 0
         )
-    back = f"{reverse(entity.url('list'))}?{request.POST.get('filtres', '')}"
-    if request.POST.get("tous") == "1":
+    if every:
+        if tree is not None:
+            try:  # the member's rights, now: the job checks them again when it runs
+                search(organization, tree, membership=request.membership)
+            except TreeError as error:
+                messages.error(request, f"La recherche n'est pas complète : {error.message}")
+                return redirect(back)
         job = start_job(
             organization=organization,
             kind="bulk_action",
@@ -212,6 +234,7 @@ def entity_bulk(request: HttpRequest, entity: Entity) -> HttpResponse:
             label_id=label.pk if label else None,
             group_id=group.pk if group else None,
             user_id=request.user.pk,
+            tree=tree,
         )
         messages.info(
             request, "L'action est lancée sur toute la sélection : suivez sa progression."
