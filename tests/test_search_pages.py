@@ -782,3 +782,39 @@ def test_a_member_without_segment_rights_cannot_save(org, lyon):
     assert 'value="save"' not in page.html
     response = client.post("/recherche/", page.data({"nom": "X"}, action="save"), **HTMX)
     assert response.status_code == 403
+
+
+def test_the_journal_is_paged_newest_first(admin_client, org, lyon):
+    segment = segments.save_segment(
+        organization=org,
+        actor=SYSTEM,
+        name="Donateurs",
+        tree={"field": "labels", "op": "any", "value": [lyon["donor"].pk]},
+    )
+    first_day = dt.date(2026, 1, 1)
+    SegmentEvent.objects.bulk_create(
+        SegmentEvent(
+            organization=org,
+            segment=segment,
+            contact=lyon["alice"],
+            kind="entered" if i % 2 == 0 else "left",
+            day=first_day + dt.timedelta(days=i),
+        )
+        for i in range(25)
+    )
+    url = reverse("segment_detail", args=[segment.pk])
+
+    page = admin_client.get(url).content.decode()
+    newest = _text(page)
+    assert "le 25/01/2026" in newest and "le 06/01/2026" in newest
+    assert "le 05/01/2026" not in newest
+    cursor = re.search(r'hx-get="[^"]*\?apres=([^"]+)" hx-target="#segment-journal"', page)
+
+    older = admin_client.get(
+        url, {"apres": cursor.group(1)}, HTTP_HX_TARGET="segment-journal", **HTMX
+    )
+
+    text = _text(older.content.decode())
+    assert text.count("Alice") == 5
+    assert "le 05/01/2026" in text and "le 01/01/2026" in text
+    assert "Plus anciens" not in text
