@@ -818,3 +818,31 @@ def test_the_journal_is_paged_newest_first(admin_client, org, lyon):
     assert text.count("Alice") == 5
     assert "le 05/01/2026" in text and "le 01/01/2026" in text
     assert "Plus anciens" not in text
+
+
+def test_a_contact_sub_tree_of_several_conditions_is_said_in_brackets(admin_client, lyon):
+    tree = {
+        "group": "all",
+        "children": [
+            {
+                "field": "payer",
+                "op": "matches",
+                "value": {
+                    "group": "all",
+                    "children": [
+                        {"field": "city", "op": "equals", "value": "Lyon"},
+                        {"field": "email", "op": "not_empty"},
+                    ],
+                },
+            },
+            {"field": "amount", "op": "gte", "value": 10},
+        ],
+    }
+    page = Builder(admin_client, table="payments", arbre=json.dumps(tree))
+
+    status = page.count()
+
+    assert (
+        "Payeur correspond à : (Ville est « Lyon » ET Email est renseigné) ET Montant ≥ 10 €"
+        in status
+    )

@@ -1364,9 +1364,10 @@ class PersonTreeCriterion(Criterion):
     def describe(self, node, ctx):
         from lien.search.tree import describe_tree
 
-        return (
-            f"{self.label} {self.ops[node['op']]} : {describe_tree(node['value'], CONTACTS, ctx)}"
-        )
+        inner = describe_tree(node["value"], CONTACTS, ctx)
+        if len(node["value"].get("children") or []) > 1:  # « … : (A ET B) ET C », not ambiguous
+            inner = f"({inner})"
+        return f"{self.label} {self.ops[node['op']]} : {inner}"
 
 
 # Registries ------------------------------------------------------------------------------------
