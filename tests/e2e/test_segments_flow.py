@@ -65,8 +65,8 @@ def test_build_a_segment_then_a_new_contact_joins_it(browsing):
 
     # When the volunteer asks for the contacts of Lyon…
     builder.get_by_role("button", name="+ Condition").click()
-    builder.get_by_placeholder("Chercher un champ…").fill("ville")
-    builder.get_by_placeholder("Chercher un champ…").press("Enter")
+    builder.get_by_label("Chercher un champ").fill("ville")
+    builder.get_by_label("Chercher un champ").press("Enter")
     condition = builder.locator('.condition[data-path="children[0]"]')
     condition.get_by_label("Opérateur").select_option(label="est")
     condition.get_by_label("Valeur").fill("lyon")
