@@ -4,13 +4,20 @@ survives whatever JSON a client sends."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 
+import jsonschema
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from lien.api.search import TREE_COMPONENTS, conform_tree
 from lien.contacts import services as contacts
 from lien.contacts.models import Contact
 from lien.core.audit import Actor
@@ -311,6 +318,101 @@ def test_the_engine_refuses_shapes_it_used_to_crash_on(org):
         with pytest.raises(TreeError) as error:
             list(search(org, tree))
         assert error.value.path == path, tree
+
+
+# The published schema is exactly what is accepted -------------------------------------------
+
+
+@functools.cache
+def published_tree_validator() -> jsonschema.Draft4Validator:
+    """The tree components as the OpenAPI document publishes them, read as JSON Schema
+    (OpenAPI 3.0's `nullable` becomes a null alternative)."""
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+
+    def draft4(node):
+        if isinstance(node, list):
+            return [draft4(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: draft4(value) for key, value in node.items() if key != "example"}
+        if "$ref" in node:
+            node["$ref"] = node["$ref"].replace("#/components/schemas/", "#/definitions/")
+        if node.pop("nullable", False):
+            return {"anyOf": [node, {"type": "null"}]}
+        return node
+
+    definitions = {name: draft4(copy.deepcopy(components[name])) for name in TREE_COMPONENTS}
+    return jsonschema.Draft4Validator(
+        {"$ref": "#/definitions/FilterNode", "definitions": definitions}
+    )
+
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.just(2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", "x" * 201, "all", "last", "2026-01-01"]),
+    st.lists(st.integers(0, 3), max_size=2),
+    st.dictionaries(st.sampled_from(["group", "field", "type", "colour"]), st.integers(0, 1)),
+)
+
+
+def near_valid(schema: dict, depth: int):
+    """Values of a tree component, with now and then a wrong piece somewhere."""
+    if "$ref" in schema:
+        schema = TREE_COMPONENTS[schema["$ref"].rsplit("/", 1)[1]]
+    options = [st.none()] if schema.get("nullable") else []
+    if "oneOf" in schema:
+        deep = [b for b in schema["oneOf"] if depth > 0 or not b.get("$ref", "").endswith("Node")]
+        options.append(st.one_of([near_valid(branch, depth) for branch in deep]))
+    elif "enum" in schema:
+        options.append(st.sampled_from(schema["enum"]))
+    elif schema["type"] == "string":
+        short = st.characters(blacklist_characters="\x00", max_codepoint=300)
+        options.append(st.text(short, min_size=schema.get("minLength", 0), max_size=5))
+        options.append(st.just("y" * schema.get("maxLength", 1)))
+    elif schema["type"] == "number":
+        options.append(st.one_of(st.integers(-10, 10), st.floats(allow_nan=False)))
+    elif schema["type"] == "integer":
+        low, high = schema["minimum"], schema["maximum"]
+        options.append(st.sampled_from([low, high, low + 1]))
+    elif schema["type"] == "boolean":
+        options.append(st.booleans())
+    elif schema["type"] == "array":
+        items = schema["items"]
+        if depth <= 0 and items.get("$ref", "").endswith("Node"):
+            options.append(st.just([]))
+        else:
+            minimum = schema.get("minItems", 0)
+            options.append(st.lists(near_valid(items, depth - 1), min_size=minimum, max_size=2))
+    else:
+        properties, required = schema["properties"], schema.get("required", [])
+        options.append(
+            st.fixed_dictionaries(
+                {key: near_valid(properties[key], depth - 1) for key in required},
+                optional={
+                    key: near_valid(value, depth - 1)
+                    for key, value in properties.items()
+                    if key not in required
+                },
+            )
+        )
+    valid = st.one_of(options)
+    return st.integers(0, 40).flatmap(lambda draw: JUNK if draw == 0 else valid)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(tree=near_valid({"$ref": "#/components/schemas/FilterNode"}, 3))
+def test_a_tree_passes_the_shape_check_exactly_when_the_published_schema_accepts_it(tree):
+    try:
+        conform_tree(tree)
+        accepted = True
+    except TreeError:
+        accepted = False
+
+    assert accepted == published_tree_validator().is_valid(tree)
 
 
 # Rights -----------------------------------------------------------------------------------
