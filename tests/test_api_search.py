@@ -313,6 +313,10 @@ def test_the_engine_refuses_shapes_it_used_to_crash_on(org):
         ({"field": "created_at", "op": "after", "value": "9999-12-31"}, "value"),
         ({"field": "created_at", "op": "in",
           "value": {"type": "last", "n": 10000, "unit": "years"}}, "value"),
+        # json.loads reads NaN; stored, the segment could no longer be shown as JSON.
+        ({"field": "household", "op": "not_empty", "value": float("nan")}, "value"),
+        ({"field": "interactions.count", "op": "gt", "value": 1,
+          "where": {"period": {"type": "last", "n": float("inf"), "unit": "days"}}}, "where"),
     ]  # fmt: skip
     for tree, path in broken:
         with pytest.raises(TreeError) as error:

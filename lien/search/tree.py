@@ -9,6 +9,7 @@ such as "children[1].children[0].value".
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -34,6 +35,18 @@ def _where(path: str, key: str) -> str:
 
 def _is_group(node: Any) -> bool:
     return isinstance(node, dict) and "group" in node
+
+
+def _finite(value: Any) -> bool:
+    """NaN and infinities are not JSON: a tree holding one could be neither stored nor shown
+    (Python's json reads them, even where the criterion ignores the value)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    return True
 
 
 def check_tree(tree: Any, registry: Registry, ctx: SearchContext, *, path: str = "") -> None:
@@ -66,6 +79,9 @@ def check_tree(tree: Any, registry: Registry, ctx: SearchContext, *, path: str =
         extra = set(node) - {"field", "op", "value", "where"}
         if extra:
             raise TreeError(_where(where, sorted(extra)[0]), "Clé inconnue dans une condition.")
+        for part in ("value", "where"):
+            if not _finite(node.get(part)):
+                raise TreeError(_where(where, part), "Nombre invalide (NaN ou infini).")
         criterion = registry.get(key, ctx)
         if criterion is None:
             raise TreeError(_where(where, "field"), f"Champ inconnu ou non autorisé : « {key} ».")
