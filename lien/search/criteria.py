@@ -44,6 +44,7 @@ from lien.contacts.models import (
     StructureLabel,
 )
 from lien.contacts.normalize import normalize_email, normalize_name
+from lien.contacts.selectors import _prefix_range
 from lien.core.models import Membership, Organization
 from lien.core.rights import can, hides_sensitive_fields
 from lien.interactions.defaults import (
@@ -385,7 +386,11 @@ class TextCriterion(Criterion):
             column = self.column
             lookups = {"contains": "icontains", "equals": "iexact", "starts_with": "istartswith"}
         positive = op.removeprefix("not_")
-        q = Q(**{f"{column}__{lookups[positive]}": value})
+        if positive == "starts_with" and self.normalized and value:
+            # As a range on the normalised copy, like the quick search: the index serves it.
+            q = _prefix_range(column, value)
+        else:
+            q = Q(**{f"{column}__{lookups[positive]}": value})
         return ~q if op.startswith("not_") else q
 
     def describe(self, node, ctx):
