@@ -605,7 +605,7 @@ class SegmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_description_text(self, segment: Segment) -> str:
-        ctx = context(segment.organization, self.context.get("membership"))
+        ctx = context(self.context["organization"], self.context.get("membership"))
         try:
             check_tree(segment.tree, CONTACTS, ctx)
         except TreeError as error:
