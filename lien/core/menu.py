@@ -43,6 +43,15 @@ MENU: list[MenuEntry] = [
         "Communauté",
         "interaction_",
     ),
+    MenuEntry(
+        "Recherche avancée",
+        "search_builder",
+        "search",
+        ("view", "contacts"),
+        "Communauté",
+        "search_",
+    ),  # fmt: skip
+    MenuEntry("Segments", "segment_list", "funnel", ("view", "segments"), "Communauté", "segment_"),
     MenuEntry("Groupes", "group_list", "folder", ("view", "segments"), "Communauté", "group_"),
     MenuEntry("Corbeille", "trash", "trash", ("view", "contacts"), "Communauté", "trash"),
     MenuEntry("Dons", "payment_list_don", "euro", ("view", "payments"), "Paiements"),
