@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("lien.api.urls")),
 ]
 
+handler400 = "lien.core.errors.bad_request"
 handler403 = "lien.core.errors.permission_denied"
 handler404 = "lien.core.errors.page_not_found"
 handler500 = "lien.core.errors.server_error"

@@ -144,3 +144,14 @@ def test_the_docs_page_loads_nothing_from_another_origin():
     html = response.content.decode()
     assert "cdn" not in html.lower()
     assert "https://" not in html
+
+
+@pytest.mark.django_db
+def test_too_many_parameters_get_a_json_400_under_the_api(admin_member):
+    api = api_client_for(admin_member)
+    query = "&".join(f"contact={i}" for i in range(1100))
+
+    response = api.get(f"/api/v1/memberships/status/?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Requête invalide")

@@ -232,3 +232,12 @@ def test_plain_french_and_why(org):
     assert [(w["satisfied"], w["supports"]) for w in why] == [(True, True), (True, False)]
     assert list(search(org, tree, today=DAY)) == []
     assert list(search(org, tree, today=DAY + dt.timedelta(days=120))) == [alice]
+
+
+def test_a_null_byte_in_a_text_value_is_refused_at_its_node(org):
+    with pytest.raises(TreeError) as error:
+        search(
+            org, {"group": "all", "children": [{"field": "city", "op": "equals", "value": "a\x00"}]}
+        )
+
+    assert error.value.path == "children[0].value"

@@ -34,3 +34,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
         "Réessayez dans un instant ; vos données déjà enregistrées ne sont pas perdues.</p>",
         status=500,
     )
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    """A request Django itself refuses (too many fields, a malformed body…)."""
+    if _wants_json(request):
+        return JsonResponse({"detail": "Requête invalide (trop de paramètres ou mal formée)."},
+                            status=400)  # fmt: skip
+    return HttpResponse(
+        "<!doctype html><html lang=fr><meta charset=utf-8><title>Requête invalide</title>"
+        "<h1>Requête invalide</h1><p>La page a reçu une demande qu'elle ne peut pas lire.</p>",
+        status=400,
+    )

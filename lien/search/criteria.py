@@ -167,6 +167,8 @@ def _text(node: dict, path: str) -> str:
         raise TreeError(f"{path}.value", "Un texte est attendu.")
     if len(value) > 200:
         raise TreeError(f"{path}.value", "200 caractères au plus.")
+    if "\x00" in value:
+        raise TreeError(f"{path}.value", "Caractère invalide (octet nul).")
     return value
 
 
