@@ -147,7 +147,8 @@ def record_segment(segment: Segment, *, today: dt.date | None = None) -> Segment
         return existing
     current = members(segment, today=today).values("pk")
     snapshot_rows = SegmentMember.objects.for_org(organization).filter(segment=segment)
-    first_run = segment.last_run_on is None
+    # Read from the database, not the object: a caller may hold a stale segment.
+    first_run = not SegmentCount.objects.for_org(organization).filter(segment=segment).exists()
     now_member = Exists(snapshot_rows.filter(contact_id=OuterRef("pk")))
     entering = Contact.objects.for_org(organization).filter(pk__in=current).exclude(now_member)
     leaving = snapshot_rows.exclude(contact_id__in=current)
