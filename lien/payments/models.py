@@ -149,7 +149,17 @@ class Payment(TenantModel):
             models.Index(
                 fields=["organization", "payer_contact", "-paid_on"], name="payment_org_payer"
             ),
-            models.Index(fields=["organization", "campaign"], name="payment_org_campaign"),
+            # The campaign page and ?campaign= tables: newest first, keyset on (date, id).
+            models.Index(
+                fields=["organization", "campaign", "-paid_on", "-id"],
+                name="payment_org_campaign_date",
+            ),
+            # Tables sorted by amount (per kind, and all kinds).
+            models.Index(
+                fields=["organization", "kind", "amount_cents", "id"],
+                name="payment_org_kind_amount",
+            ),
+            models.Index(fields=["organization", "amount_cents", "id"], name="payment_org_amount"),
             models.Index(fields=["organization", "-paid_on"], name="payment_org_date"),
             models.Index(
                 fields=["organization", "source", "external_id"], name="payment_org_external"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from lien.contacts.models import ContactLabel, StructureLabel
@@ -137,13 +137,18 @@ def filtered_payments(organization: Organization, query: PaymentQuery) -> QueryS
     if query.recurring is not None:
         payments = payments.filter(is_recurring=query.recurring)
     if query.payer_labels:
+        # IN (subquery), not a correlated EXISTS per payment: the labelled people are found
+        # once and hashed (an OR of two EXISTS re-ran them for each of millions of rows).
         contact_labels = ContactLabel.objects.for_org(organization).filter(
-            contact=OuterRef("payer_contact_id"), label_id__in=query.payer_labels
+            label_id__in=query.payer_labels
         )
         structure_labels = StructureLabel.objects.for_org(organization).filter(
-            structure=OuterRef("payer_structure_id"), label_id__in=query.payer_labels
+            label_id__in=query.payer_labels
         )
-        payments = payments.filter(Exists(contact_labels) | Exists(structure_labels))
+        payments = payments.filter(
+            Q(payer_contact_id__in=contact_labels.values("contact_id"))
+            | Q(payer_structure_id__in=structure_labels.values("structure_id"))
+        )
     return payments
 
 
