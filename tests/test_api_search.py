@@ -378,7 +378,9 @@ def near_valid(schema: dict, depth: int):
         options.append(st.text(short, min_size=schema.get("minLength", 0), max_size=5))
         options.append(st.just("y" * schema.get("maxLength", 1)))
     elif schema["type"] == "number":
-        options.append(st.one_of(st.integers(-10, 10), st.floats(allow_nan=False)))
+        options.append(
+            st.one_of(st.integers(-10, 10), st.floats(allow_nan=False, allow_infinity=False))
+        )
     elif schema["type"] == "integer":
         low, high = schema["minimum"], schema["maximum"]
         options.append(st.sampled_from([low, high, low + 1]))
