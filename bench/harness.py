@@ -33,6 +33,8 @@ class Case:
     title: str
     run: Callable[[], int]  # builds the page (or the count); returns the rows shown (or counted)
     detail: str = ""
+    # Optional: the result's detail, once timed (what the last run found: counts, sums…).
+    describe: Callable[[Result], str] | None = None
 
 
 @dataclass
@@ -66,11 +68,33 @@ def time_case(case: Case, repeat: int) -> Result:
         start = time.perf_counter()
         case.run()
         result.timings_ms.append((time.perf_counter() - start) * 1000)
+    if case.describe is not None:
+        result.detail = case.describe(result)
     return result
 
 
-def explain(case: Case, out_dir: Path, label: str, name: str = "") -> Path:
-    """Run the case once, recording its queries, and write each query's plan."""
+# Statements that have no plan: the savepoints of a case run inside a transaction.
+NOT_EXPLAINABLE = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT")
+# A query with thousands of ids (an IN list, a bulk INSERT) is cut in the plan file.
+SHOWN_CHARS = 4000
+
+
+def _shown(text: str) -> str:
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]} … ({len(text):,} caractères)"
+
+
+def explain(
+    case: Case, out_dir: Path, label: str, name: str = "", limit: int | None = None
+) -> Path:
+    """Run the case once, recording its queries, and write each query's plan.
+
+    `limit`: explain the first `limit` queries only (a case that repeats one query
+    shape, like an export read by chunks). On PostgreSQL the plans come from
+    EXPLAIN ANALYZE, which runs the statement: a case that writes must be
+    explained inside a transaction that the caller rolls back.
+    """
     from django.db import connection
 
     recorder = QueryRecorder()
@@ -79,11 +103,19 @@ def explain(case: Case, out_dir: Path, label: str, name: str = "") -> Path:
     postgres = connection.vendor == "postgresql"
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
     lines = [f"# {case.key}: {case.title} {case.detail}".rstrip(), f"# {label}", ""]
-    for i, (sql, params) in enumerate(recorder.queries, start=1):
+    queries = [
+        (sql, params)
+        for sql, params in recorder.queries
+        if not sql.lstrip().upper().startswith(NOT_EXPLAINABLE)
+    ]
+    for i, (sql, params) in enumerate(queries, start=1):
+        if limit is not None and i > limit:
+            lines.append(f"-- {len(queries) - limit} requête(s) suivante(s) non expliquée(s)")
+            break
         with connection.cursor() as cursor:
             cursor.execute(prefix + sql, params)
             plan = cursor.fetchall()
-        lines += [f"-- requête {i}", sql, f"-- paramètres : {params!r}", ""]
+        lines += [f"-- requête {i}", _shown(sql), f"-- paramètres : {_shown(repr(params))}", ""]
         if postgres:
             lines += [row[0] for row in plan]
         else:  # (id, parent, notused, detail): indent by depth like the sqlite3 shell
