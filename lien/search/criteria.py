@@ -11,6 +11,7 @@ whole table; a tree can never reach another organisation's rows.
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -303,7 +304,7 @@ def describe_date(op: str, value: Any) -> str:
 # The base class --------------------------------------------------------------------------------
 
 
-class Criterion:
+class Criterion(ABC):
     key: str = ""
     label: str = ""
     section: str = ""
@@ -331,8 +332,9 @@ class Criterion:
                 f"{path}.where.{unknown[0]}", f"Restriction inconnue : « {unknown[0]} »."
             )
 
+    @abstractmethod
     def compile(self, node: dict, path: str, ctx: SearchContext) -> Q:
-        raise NotImplementedError
+        """The node as a condition on the registry's rows (the node is already checked)."""
 
     def describe(self, node: dict, ctx: SearchContext) -> str:
         return f"{self.label} {self.ops.get(node.get('op'), node.get('op'))}"
@@ -796,8 +798,9 @@ class RelatedAggregate(Criterion):
         else:
             self.ops, self.value_kind = AGGREGATE_OPS, "number"
 
+    @abstractmethod
     def rows(self, node: dict, path: str, ctx: SearchContext) -> QuerySet:
-        raise NotImplementedError
+        """The related rows the node's `where` keeps, annotated with `cid` (the contact)."""
 
     def check(self, node, path, ctx):
         super().check(node, path, ctx)
