@@ -97,6 +97,7 @@ def _pick(organization, table_organization, *, sections) -> dict:
         .order_by()
         .values("kind", "campaign_id")
         .annotate(n=Count("id"))
+        .order_by("kind", "campaign_id")  # ties go to the oldest campaign, every run
     )
     names = dict(Campaign.objects.for_org(table_organization).values_list("pk", "name"))
     best: dict[str, tuple[int, int]] = {}
