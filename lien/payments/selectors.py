@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from lien.contacts.models import ContactLabel, StructureLabel
@@ -118,10 +119,18 @@ def filtered_payments(organization: Organization, query: PaymentQuery) -> QueryS
         payments = payments.filter(paid_on__gte=query.date_from)
     if query.date_to:
         payments = payments.filter(paid_on__lte=query.date_to)
-    if query.amount_min is not None:
-        payments = payments.filter(amount_cents__gte=query.amount_min)
-    if query.amount_max is not None:
-        payments = payments.filter(amount_cents__lte=query.amount_max)
+    if query.amount_min is not None or query.amount_max is not None:
+        # SQLite (no STAT4) takes any two-sided range as selective and would walk the
+        # amount index over a million rows before sorting them; `amount_cents + 0` keeps
+        # the date index in charge of the page there (2 s → 15 ms on 2M payments).
+        amount = "amount_cents"
+        if connection.vendor == "sqlite":
+            payments = payments.alias(amount_value=F("amount_cents") + 0)
+            amount = "amount_value"
+        if query.amount_min is not None:
+            payments = payments.filter(**{f"{amount}__gte": query.amount_min})
+        if query.amount_max is not None:
+            payments = payments.filter(**{f"{amount}__lte": query.amount_max})
     if query.statuses:
         payments = payments.filter(status__in=query.statuses)
     if query.methods:
