@@ -104,7 +104,12 @@ def test_record_a_person_with_labels_fields_structure_household_and_group(browsi
     expect(page.locator(".list-table tbody")).to_contain_text("LEFÈVRE Hélène")
     expect(page.locator(".list-count")).to_have_text("1 contact")
     browsing.screenshot(page, "recherche-sans-accent")
+    # The search refreshes the list as one types: let the last refresh land before ticking,
+    # or a late swap replaces the ticked row (seen on a loaded machine).
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".list-table tbody tr")).to_have_count(1)
     page.locator(".list-table tbody input[name=ids]").check()
+    expect(page.locator(".list-table tbody input[name=ids]")).to_be_checked()
     page.locator("select[name=action]").select_option("add_group")
     page.locator("select[name=group]").select_option(label="Gala 2026")
     page.get_by_role("button", name="Appliquer").click()
