@@ -127,3 +127,33 @@ def explain(
     path = out_dir / f"explain-{connection.vendor}-{name}{case.key}.txt"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def write_results(out_dir: Path, name: str, meta: dict, results: list[Result]) -> Path:
+    """The run's settings and every case's timings as JSON, beside the plans."""
+    import datetime as dt
+    import json
+
+    summary = {
+        **meta,
+        "cpus": os.cpu_count(),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "results": [
+            {
+                "key": r.key,
+                "title": r.title,
+                "detail": r.detail,
+                "rows": r.rows,
+                "median_ms": round(r.median, 2),
+                "min_ms": round(min(r.timings_ms), 2),
+                "max_ms": round(max(r.timings_ms), 2),
+                "timings_ms": [round(t, 2) for t in r.timings_ms],
+            }
+            for r in results
+        ],
+    }
+    path = out_dir / name
+    path.write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    return path

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import time
@@ -41,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the bench package importable
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import Case, Result, explain, setup_django, time_case  # noqa: E402
+from bench.harness import Case, Result, explain, setup_django, time_case, write_results  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "out"
 ROLLUP_MEMBERS = 500
@@ -405,32 +404,18 @@ def run(
     for case in cases:
         if case.key in wanted:
             say(f"plan : {explain(case, out_dir, database, 'interactions-')}")
-    summary = {
-        "database": database,
-        "slug": slug,
-        "repeat": repeat,
-        "load_average": load,
-        "load_average_after": load_after,
-        "cpus": os.cpu_count(),
-        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "picked": picked,
-        "results": [
-            {
-                "key": r.key,
-                "title": r.title,
-                "detail": r.detail,
-                "rows": r.rows,
-                "median_ms": round(r.median, 2),
-                "min_ms": round(min(r.timings_ms), 2),
-                "max_ms": round(max(r.timings_ms), 2),
-                "timings_ms": [round(t, 2) for t in r.timings_ms],
-            }
-            for r in results
-        ],
-    }
-    path = out_dir / f"interactions-{connection.vendor}.json"
-    path.write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    path = write_results(
+        out_dir,
+        f"interactions-{connection.vendor}.json",
+        {
+            "database": database,
+            "slug": slug,
+            "repeat": repeat,
+            "load_average": load,
+            "load_average_after": load_after,
+            "picked": picked,
+        },
+        results,
     )
     say(f"résultats : {path}")
     return results
