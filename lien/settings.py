@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "lien.interactions",
     "lien.payments",
     "lien.search",
+    "lien.imports",
     "lien.api",
 ]
 
