@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "lien.payments",
     "lien.search",
     "lien.imports",
+    "lien.exports",
     "lien.api",
 ]
 

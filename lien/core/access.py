@@ -6,7 +6,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 
 from lien.core.models import ApiToken, Invitation, Job, Membership, Profile
@@ -67,12 +67,27 @@ def get_api_token(request: HttpRequest, pk: int, action: str = "view") -> ApiTok
 
 
 # Jobs whose progress, message or file tell about a data type need its right too.
-JOB_RIGHTS: dict[str, tuple[str, str]] = {"accounting_export": ("view", "payments")}
+JOB_RIGHTS: dict[str, tuple[str, str]] = {
+    "accounting_export": ("view", "payments"),
+    "export_contacts": ("view", "contacts"),
+    "export_structures": ("view", "structures"),
+    "export_interactions": ("view", "interactions"),
+    "export_payments": ("view", "payments"),
+    "export_all": ("view", "settings"),
+}
+# Jobs whose file holds what their author may see (sensitive fields, payments): only the
+# author follows them; for anyone else they do not exist.
+PERSONAL_JOBS = {
+    "export_contacts", "export_structures", "export_interactions", "export_payments",
+    "export_all",
+}  # fmt: skip
 
 
 def get_job(request: HttpRequest, pk: int) -> Job:
     """A member follows the jobs of their organisation, when they may see what a job is about."""
     job = get_object_or_404(Job.objects.for_org(request.organization), pk=pk)
+    if job.kind in PERSONAL_JOBS and job.created_by_id != request.user.pk:
+        raise Http404("Cette tâche n'existe pas.")
     if job.kind in JOB_RIGHTS:
         require(request, *JOB_RIGHTS[job.kind])
     return job

@@ -105,6 +105,14 @@ MENU: list[MenuEntry] = [
     MenuEntry("Profils et droits", "settings_profiles", "shield", ("view", "users"), "Paramètres"),
     MenuEntry("Jetons API", "settings_tokens", "key", None, "Paramètres"),
     MenuEntry("Historique", "settings_history", "clock", ("view", "settings"), "Paramètres"),
+    MenuEntry(
+        "Exporter mes données",
+        "export_all",
+        "file",
+        ("view", "settings"),
+        "Paramètres",
+        also=("add", "exports"),
+    ),
     MenuEntry("Documentation API", "api_docs", "book", None, "Aide"),
 ]
 

@@ -1,0 +1,137 @@
+"""Where the rows of an export come from: the same selectors as the pages they leave from.
+
+A source is plain JSON (it travels to the background job): a list with its query string,
+an advanced search with its tree, a segment, a group, optionally narrowed to ticked ids.
+`selection()` turns it into the queryset of the page, with the member's rights checked
+now — again when the job runs, so rights lost in between are lost for the export too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, QueryDict
+
+from lien.contacts import selectors as contact_selectors
+from lien.contacts.models import Group
+from lien.core.models import Membership, Organization
+from lien.core.params import as_ids
+from lien.core.rights import can
+from lien.exports.tables import TABLES, ExportTable
+from lien.interactions import selectors as interaction_selectors
+from lien.interactions.models import Interaction
+from lien.payments.models import PaymentKind
+from lien.payments.selectors import PaymentQuery, filtered_payments
+from lien.search.criteria import REGISTRIES, TreeError
+from lien.search.models import Segment
+from lien.search.tree import search
+
+KINDS = ("list", "search", "segment", "group")
+MAX_IDS = 5000  # ticked rows travel in the form; more is « toute la sélection »
+
+
+@dataclass
+class Selection:
+    table: ExportTable
+    queryset: QuerySet
+    title: str  # « Contacts du segment « Donateurs fidèles » »
+
+
+def may_export(membership: Membership | None, table: ExportTable) -> bool:
+    """View on the data type and the right to make exports."""
+    return can(membership, "view", table.data_type) and can(membership, "add", "exports")
+
+
+def require_export(membership: Membership | None, table: ExportTable) -> None:
+    if not may_export(membership, table):
+        raise PermissionDenied("Votre profil ne vous permet pas d'exporter ces données.")
+
+
+def _list(source: dict, organization: Organization, table: ExportTable) -> tuple[QuerySet, str]:
+    params = QueryDict(source.get("query", ""))
+    if table.key in ("contacts", "structures"):
+        base = (
+            contact_selectors.CONTACT_COLUMNS
+            if table.key == "contacts"
+            else contact_selectors.STRUCTURE_COLUMNS
+        )
+        query = contact_selectors.ListQuery.from_params(params, base)
+        select = (
+            contact_selectors.filtered_contacts
+            if table.key == "contacts"
+            else contact_selectors.filtered_structures
+        )
+        return select(organization=organization, query=query), table.title
+    if table.key == "interactions":
+        query = interaction_selectors.InteractionQuery.from_params(params)
+        rows = interaction_selectors.filtered(
+            Interaction.objects.for_org(organization), organization=organization, query=query
+        )
+        return rows, table.title
+    kind = source.get("payment_kind", "")
+    if kind not in PaymentKind.values:
+        raise Http404("Type de paiement inconnu.")
+    query = PaymentQuery.from_params(params, kind=kind)  # ValidationError: a wrong filter
+    return filtered_payments(organization, query), f"Paiements — {PaymentKind(kind).label}"
+
+
+def selection(
+    source: dict[str, Any], *, organization: Organization, membership: Membership | None
+) -> Selection:
+    """The rows a source designates, for this member (PermissionDenied, Http404 or
+    ValidationError with a French message otherwise)."""
+    kind = source.get("kind")
+    table = TABLES.get(source.get("table", ""))
+    if kind not in KINDS or table is None:
+        raise Http404("Export inconnu.")
+    require_export(membership, table)
+    if kind == "list":
+        rows, title = _list(source, organization, table)
+    elif kind == "search":
+        try:
+            rows = search(
+                organization,
+                source.get("tree") or {"group": "all", "children": []},
+                membership=membership,
+                registry=REGISTRIES[table.key],
+            )
+        except TreeError as error:
+            raise ValidationError(f"La recherche n'est pas complète : {error.message}") from error
+        title = f"{table.title} — recherche avancée"
+    elif kind == "segment":
+        if table.key != "contacts" or not can(membership, "view", "segments"):
+            raise PermissionDenied("Votre profil ne vous permet pas de voir les segments.")
+        segment = Segment.objects.for_org(organization).filter(pk=source.get("segment")).first()
+        if segment is None:
+            raise Http404("Ce segment n'existe pas.")
+        try:
+            rows = search(organization, segment.tree, membership=membership)
+        except TreeError as error:
+            raise ValidationError(
+                f"La définition du segment est à revoir : {error.message}"
+            ) from error
+        title = f"Contacts du segment « {segment.name} »"
+    else:
+        if table.key not in ("contacts", "structures") or not can(membership, "view", "segments"):
+            raise PermissionDenied("Votre profil ne vous permet pas de voir les groupes.")
+        group = Group.objects.for_org(organization).filter(pk=source.get("group")).first()
+        if group is None:
+            raise Http404("Ce groupe n'existe pas.")
+        query = contact_selectors.ListQuery(group=group.pk)
+        select = (
+            contact_selectors.filtered_contacts
+            if table.key == "contacts"
+            else contact_selectors.filtered_structures
+        )
+        rows = select(organization=organization, query=query)
+        title = f"{table.title} du groupe « {group.name} »"
+    ids = as_ids(source.get("ids") or [])[:MAX_IDS]
+    if ids:
+        rows = rows.filter(pk__in=ids)
+        title = f"{title} (sélection)"
+    if table.related:
+        rows = rows.select_related(*table.related)
+    return Selection(table, rows, title)
