@@ -180,6 +180,7 @@ STATIC_ROOT = Path(os.environ.get("LIEN_STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("LIEN_MEDIA_ROOT", VAR_DIR / "media"))
+LIEN_IMPORT_MAX_BYTES = int(os.environ.get("LIEN_IMPORT_MAX_BYTES", 50 * 1024 * 1024))  # uploads
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
