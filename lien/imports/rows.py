@@ -32,6 +32,7 @@ from lien.contacts import custom_fields
 from lien.contacts.models import Contact, CustomField, Structure
 from lien.contacts.normalize import normalize_name, normalize_phone
 from lien.core.models import Organization
+from lien.imports.headers import is_last_first, split_emails, split_full_name
 from lien.imports.matching import Candidate
 from lien.imports.models import ImportTarget
 from lien.interactions.models import (
@@ -85,7 +86,6 @@ KEYS = {
 }
 TRUE_WORDS = custom_fields.TRUE_WORDS
 FALSE_WORDS = custom_fields.FALSE_WORDS
-EMAIL_SPLIT = re.compile(r"[\s,;/]+")
 _email_validator = EmailValidator()
 
 
@@ -147,27 +147,6 @@ def parse_email(text: str) -> str:
     except ValidationError:
         raise CellError(f"« {email} » n'est pas une adresse email valide.") from None
     return email
-
-
-def split_emails(text: str) -> list[str]:
-    """« a@x.fr; b@y.fr » → both; each is checked by `parse_email`."""
-    return [part for part in EMAIL_SPLIT.split(text.strip()) if part]
-
-
-def split_full_name(text: str) -> tuple[str, str]:
-    """« DUPONT Jean » or « Jean Dupont » → (first, last): a word in capitals is the last
-    name; otherwise the last word is."""
-    words = text.split()
-    if not words:
-        return "", ""
-    if len(words) == 1:
-        return "", words[0]
-    upper = [w for w in words if w.isupper() and len(w) > 1]
-    if upper and len(upper) < len(words):
-        last = " ".join(upper)
-        first = " ".join(w for w in words if w not in upper)
-        return first, last
-    return " ".join(words[:-1]), words[-1]
 
 
 class RowReader:
@@ -374,6 +353,9 @@ class RowReader:
             ImportTarget.PAYMENTS: self._payment,
         }[self.target]
         reader(row, raw)
+        if len(row.errors) > 1:  # in the file's column order, row-level ones last
+            order = {header: position for position, (_i, header, _k) in enumerate(self.columns)}
+            row.errors.sort(key=lambda e: order.get(e["column"], len(order)))
         return row
 
     def _cell(self, row: CleanRow, raw: dict, key: str, parse: Callable[[str], Any]) -> Any:
@@ -463,23 +445,20 @@ class RowReader:
                 )
 
     def _country(self, row: CleanRow, raw: dict) -> None:
-        value = row.values.get("country")
-        if value is None:
+        if "country" not in raw:
             return
-        text = value.strip()
+        header, text = raw["country"]
         code = COUNTRY_NAMES.get(normalize_name(text), text.upper() if len(text) == 2 else None)
         if code is None or not code.isalpha():
-            row.values.pop("country")
-            row.error(
-                raw["country"][0], text, f"« {text} » : un code pays à 2 lettres est attendu (FR)."
-            )
+            row.error(header, text, f"« {text} » : un code pays à 2 lettres est attendu (FR).")
         else:
             row.values["country"] = code
 
     def _contact(self, row: CleanRow, raw: dict) -> None:
         self._ids(row, raw)
         if "full_name" in raw:
-            first, last = split_full_name(raw["full_name"][1])
+            header = raw["full_name"][0]
+            first, last = split_full_name(raw["full_name"][1], last_first=is_last_first(header))
             raw.setdefault("first_name", (raw["full_name"][0], first))
             raw.setdefault("last_name", (raw["full_name"][0], last))
             if not raw["first_name"][1]:
@@ -500,7 +479,7 @@ class RowReader:
                 row.values["email"] = emails[0]
             if len(emails) > 1 and "email2" not in raw:
                 row.values["email2"] = emails[1]
-        keys = [k for k in CONTACT_KEYS[3:] if k not in ("full_name", "email", "labels")]
+        keys = [k for k in CONTACT_KEYS[3:] if k not in ("full_name", "email", "labels", "country")]
         self._native(row, raw, Contact, keys)
         self._country(row, raw)
         self._phones(row, raw, ["mobile", "phone"])
@@ -525,7 +504,9 @@ class RowReader:
 
     def _structure(self, row: CleanRow, raw: dict) -> None:
         self._ids(row, raw)
-        self._native(row, raw, Structure, [k for k in STRUCTURE_KEYS[2:] if k != "labels"])
+        self._native(
+            row, raw, Structure, [k for k in STRUCTURE_KEYS[2:] if k not in ("labels", "country")]
+        )
         self._country(row, raw)
         self._phones(row, raw, ["phone"])
         for key, module_name, label in [("siren", "siren", "SIREN"), ("siret", "siret", "SIRET")]:
@@ -569,7 +550,10 @@ class RowReader:
             else:
                 row.error(header, text, f"« {text} » n'est pas un identifiant Lien (un nombre).")
         if "contact_full_name" in raw:
-            first, last = split_full_name(raw["contact_full_name"][1])
+            header = raw["contact_full_name"][0]
+            first, last = split_full_name(
+                raw["contact_full_name"][1], last_first=is_last_first(header)
+            )
             values["first_name"], values["last_name"] = first, last
         for key, name in [("contact_first_name", "first_name"), ("contact_last_name", "last_name")]:
             if key in raw:

@@ -1,0 +1,821 @@
+"""The import engine (lien.imports.services): check, run, policies, targets, safety, undo."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lien.contacts import services as contacts
+from lien.contacts.models import (
+    Contact,
+    ContactLabel,
+    CustomField,
+    ExternalId,
+    GroupMembership,
+    Label,
+    Structure,
+)
+from lien.core.audit import Actor
+from lien.core.models import AuditEvent, Job
+from lien.imports import services
+from lien.imports.models import Import, ImportRow, MappingTemplate
+from lien.interactions.models import Interaction
+from lien.payments.models import MembershipPeriod, Payment
+
+CONTACTS_CSV = (
+    "Prénom;Nom;Email;Ville;Étiquettes\n"
+    "Jean;Dupont;jean.dupont@example.org;Lyon;Bénévole\n"
+    "Ana;Roy;ana@example.org;Paris;\n"
+)
+
+
+@pytest.fixture
+def actor(admin_member) -> Actor:
+    return Actor.for_user(admin_member.user)
+
+
+def upload(org, actor, text: str, *, target="contacts", name="fichier.csv", encoding="utf-8"):
+    data = text.encode(encoding) if isinstance(text, str) else text
+    return services.create_import(
+        organization=org, actor=actor, target=target, file=ContentFile(data, name=name)
+    )
+
+
+def checked(org, imp, **config):
+    if config:
+        services.configure_import(organization=org, imp=imp, **config)
+    services.check_import(imp=imp)
+    imp.refresh_from_db()
+    return imp
+
+
+def run(org, actor, text, *, target="contacts", name="fichier.csv", **config):
+    imp = checked(org, upload(org, actor, text, target=target, name=name), **config)
+    services.run_import(imp=imp, user=actor.user)
+    imp.refresh_from_db()
+    return imp
+
+
+def people(org):
+    return sorted(
+        Contact.objects.for_org(org).values_list("first_name", "last_name", "email", "city")
+    )
+
+
+def domain_counts(org) -> dict[str, int]:
+    return {
+        model.__name__: model.objects.for_org(org).count()
+        for model in (Contact, Structure, Interaction, Payment, Label, ContactLabel,
+                      GroupMembership, ExternalId, AuditEvent, MembershipPeriod)
+    }  # fmt: skip
+
+
+# Upload and detection ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_upload_detects_the_file_and_suggests_a_mapping(org, actor):
+    imp = upload(org, actor, CONTACTS_CSV, encoding="cp1252")
+    assert (imp.file_format, imp.encoding, imp.delimiter) == ("csv", "latin-1", ";")
+    assert imp.headers == ["Prénom", "Nom", "Email", "Ville", "Étiquettes"]
+    assert imp.mapping == {
+        "0": "first_name", "1": "last_name", "2": "email", "3": "city", "4": "labels",
+    }  # fmt: skip
+    assert imp.status == Import.Status.UPLOADED
+    assert imp.source == "import:fichier.csv"
+    assert imp.file_name.startswith(f"imports/{org.pk}/")
+    assert default_storage.exists(imp.file_name)
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_a_table_is_refused_and_not_kept(org, actor):
+    with pytest.raises(ValidationError) as error:
+        upload(org, actor, b"%PDF-1.4 not a table", name="liste.csv")
+    assert "file" in error.value.message_dict
+    assert Import.objects.for_org(org).count() == 0
+
+
+@pytest.mark.django_db
+def test_mapping_to_unknown_fields_is_refused(org, actor):
+    imp = upload(org, actor, CONTACTS_CSV)
+    with pytest.raises(ValidationError) as error:
+        services.configure_import(organization=org, imp=imp, mapping={"0": "amount"})
+    assert error.value.message_dict["mapping"] == ["Colonne « Prénom » : champ inconnu « amount »."]
+
+
+# Check ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_check_writes_nothing_and_counts_what_the_run_will_do(org, actor):
+    contacts.create_contact(
+        organization=org, actor=actor, data={"first_name": "Jean", "last_name": "Dupont",
+                                             "email": "jean.dupont@example.org"},
+    )  # fmt: skip
+    text = CONTACTS_CSV + "Zoé;Bad;zoe@;Nice;\nJean;Dupont;jean.dupont@example.org;;\n"
+    imp = upload(org, actor, text)
+    before = domain_counts(org)
+    summary = services.check_import(imp=imp)
+    assert domain_counts(org) == before
+    assert summary == {
+        "rows": 4, "create": 1, "update": 1, "unchanged": 1, "error": 1,
+        "message": "1 à créer, 1 à mettre à jour, 1 inchangé, 1 en erreur",
+    }  # fmt: skip
+    [error] = services.error_rows(imp)
+    assert error.row_number == 4
+    assert error.errors == [
+        {
+            "column": "Email",
+            "value": "zoe@",
+            "message": "« zoe@ » n'est pas une adresse email valide.",
+        }
+    ]
+
+
+@pytest.mark.django_db
+def test_error_messages_name_row_column_and_value(org, actor):
+    text = (
+        "Nom;Email;Naissance;Mobile;Pays\n"
+        "Roy;jean.dupont@;31/02/1990;12;Atlantide\n"
+        ";;;;\n"
+        "Durand;ok@example.org;01/01/2090;;\n"
+    )
+    imp = upload(org, actor, text)
+    services.configure_import(
+        organization=org, imp=imp,
+        mapping={"0": "last_name", "1": "email", "2": "birth_date", "3": "mobile", "4": "country"},
+    )  # fmt: skip
+    services.check_import(imp=imp)
+    texts = [
+        services.error_text(row.row_number, e)
+        for row in services.error_rows(imp)
+        for e in row.errors
+    ]
+    assert texts == [
+        "ligne 2, colonne « Email » : « jean.dupont@ » n'est pas une adresse email valide.",
+        "ligne 2, colonne « Naissance » : « 31/02/1990 » n'est pas une date (JJ/MM/AAAA).",
+        "ligne 2, colonne « Mobile » : « 12 » n'est pas un numéro de téléphone reconnu.",
+        "ligne 2, colonne « Pays » : « Atlantide » : un code pays à 2 lettres est attendu (FR).",
+        "ligne 4, colonne « Naissance » : La date de naissance est dans le futur.",
+    ]
+
+
+@pytest.mark.django_db
+def test_run_refuses_a_file_with_errors_unless_told_to_skip_them(org, actor):
+    imp = checked(org, upload(org, actor, CONTACTS_CSV + "Zoé;Bad;zoe@;Nice;\n"))
+    with pytest.raises(ValidationError, match="1 ligne en erreur"):
+        services.run_import(imp=imp)
+    assert Contact.objects.for_org(org).count() == 0
+    imp = checked(org, imp, options={"skip_errors": True})
+    services.run_import(imp=imp)
+    imp.refresh_from_db()
+    assert imp.counters == {"created": 2, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 1}
+    assert people(org) == [
+        ("Ana", "Roy", "ana@example.org", "Paris"),
+        ("Jean", "Dupont", "jean.dupont@example.org", "Lyon"),
+    ]
+
+
+@pytest.mark.django_db
+def test_run_needs_a_check_first(org, actor):
+    imp = upload(org, actor, CONTACTS_CSV)
+    with pytest.raises(ValidationError, match="Vérifiez le fichier"):
+        services.run_import(imp=imp)
+
+
+# Update policies -----------------------------------------------------------------------
+
+POLICIES = [
+    # policy, expected (city, mobile, notes) of the existing contact after the import
+    ("fill", ("Lyon", "+33612345678", "Ancien")),
+    ("overwrite", ("Paris", "+33612345678", "Nouveau")),
+    ("never", ("Lyon", "", "Ancien")),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("policy, expected", POLICIES, ids=[p[0] for p in POLICIES])
+def test_update_policies(org, actor, policy, expected):
+    existing = contacts.create_contact(
+        organization=org, actor=actor,
+        data={"first_name": "Jean", "last_name": "Dupont", "email": "jean@example.org",
+              "city": "Lyon", "notes": "Ancien"},
+    )  # fmt: skip
+    text = "Email;Ville;Portable;Notes\njean@example.org;Paris;06 12 34 56 78;Nouveau\n"
+    imp = run(org, actor, text, options={"update_policy": policy})
+    existing.refresh_from_db()
+    assert (existing.city, existing.mobile and existing.phone_e164, existing.notes) == expected
+    outcome = ImportRow.objects.get(import_run=imp).outcome
+    assert outcome == ("unchanged" if policy == "never" else "updated")
+
+
+@pytest.mark.django_db
+def test_empty_cells_never_erase(org, actor):
+    existing = contacts.create_contact(
+        organization=org, actor=actor,
+        data={"first_name": "Jean", "last_name": "Dupont", "email": "jean@example.org",
+              "city": "Lyon"},
+    )  # fmt: skip
+    run(org, actor, "Email;Ville;Nom\njean@example.org;;\n", options={"update_policy": "overwrite"})
+    existing.refresh_from_db()
+    assert (existing.city, existing.last_name) == ("Lyon", "Dupont")
+
+
+@pytest.mark.django_db
+def test_labels_and_group_are_added_never_removed(org, actor):
+    kept = contacts.save_label(organization=org, actor=actor, name="Historique", color="#123456")
+    volunteer = contacts.save_label(organization=org, actor=actor, name="Bénévole", color="#123456")
+    group = contacts.save_group(organization=org, actor=actor, name="Gala 2026")
+    existing = contacts.create_contact(
+        organization=org, actor=actor,
+        data={"first_name": "Jean", "last_name": "Dupont", "email": "jean.dupont@example.org"},
+        labels=[kept],
+    )  # fmt: skip
+    imp = run(
+        org, actor, CONTACTS_CSV,
+        options={"labels": [kept.pk], "group": group.pk, "update_policy": "overwrite"},
+    )  # fmt: skip
+    names = {
+        c.email: sorted(
+            ContactLabel.objects.filter(contact=c).values_list("label__name", flat=True)
+        )
+        for c in Contact.objects.for_org(org)
+    }
+    assert names == {
+        "jean.dupont@example.org": ["Bénévole", "Historique"],
+        "ana@example.org": ["Historique"],
+    }
+    assert GroupMembership.objects.for_org(org).filter(group=group).count() == 2
+    row = ImportRow.objects.get(import_run=imp, object_id=existing.pk)
+    assert row.added == {"labels": [volunteer.pk], "group": group.pk}
+    events = AuditEvent.objects.for_org(org).filter(target_id=existing.pk, actor_kind="import")
+    assert [e.changes for e in events] == [
+        {"city": ["", "Lyon"], "labels": [None, "+ Bénévole"], "groups": [None, "+ Gala 2026"]}
+    ]
+    assert events[0].actor_label == f"Import n°{imp.pk}"
+
+
+@pytest.mark.django_db
+def test_missing_labels_of_the_file_are_created(org, actor):
+    run(org, actor, CONTACTS_CSV)
+    assert list(Label.objects.for_org(org).values_list("name", flat=True)) == ["Bénévole"]
+
+
+# Custom fields and transforms ----------------------------------------------------------
+
+
+@pytest.fixture
+def diet(org, actor) -> CustomField:
+    return contacts.save_custom_field(
+        organization=org, actor=actor, target="contact", name="Régime",
+        field_type="choice", choices=["Végétarien", "Sans gluten"],
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_choice_value_mapping_and_missing_choices(org, actor, diet):
+    text = "Nom;Régime;Cotisé le\nRoy;veggie;03/11/2021\nDurand;Vegan;04/11/2021\n"
+    key = f"custom.{diet.key}"
+    imp = upload(org, actor, text)
+    services.configure_import(organization=org, imp=imp, mapping={"0": "last_name", "1": key})
+    assert services.check_import(imp=imp)["error"] == 2
+    imp = checked(org, imp, transforms={"choices": {key: {"veggie": "Végétarien"}}})
+    assert imp.check_summary["error"] == 1
+    imp = checked(
+        org, imp,
+        transforms={"choices": {key: {"veggie": "Végétarien"}}, "create_missing_choices": True},
+    )  # fmt: skip
+    assert imp.check_summary["error"] == 0
+    services.run_import(imp=imp)
+    diet.refresh_from_db()
+    assert diet.choices == ["Végétarien", "Sans gluten", "Vegan"]
+    assert sorted(Contact.objects.for_org(org).values_list("last_name", "custom")) == [
+        ("Durand", {diet.key: "Vegan"}),
+        ("Roy", {diet.key: "Végétarien"}),
+    ]
+
+
+@pytest.mark.django_db
+def test_date_format_transform(org, actor):
+    text = "Nom;Naissance\nRoy;1990-31-12\n"
+    imp = upload(org, actor, text)
+    services.configure_import(
+        organization=org, imp=imp, mapping={"0": "last_name", "1": "birth_date"},
+        transforms={"date_format": "%Y-%d-%m"},
+    )  # fmt: skip
+    assert services.check_import(imp=imp)["error"] == 0
+    imp.refresh_from_db()
+    services.run_import(imp=imp)
+    assert Contact.objects.for_org(org).get().birth_date == dt.date(1990, 12, 31)
+
+
+@pytest.mark.django_db
+def test_required_custom_field_is_needed_to_create_not_to_update(org, actor):
+    field = contacts.save_custom_field(
+        organization=org, actor=actor, target="contact", name="Matricule", field_type="text",
+        required=True,
+    )  # fmt: skip
+    contacts.create_contact(
+        organization=org, actor=actor, data={"email": "jean@example.org"},
+        custom={field.key: "M1"},
+    )  # fmt: skip
+    imp = checked(
+        org, upload(org, actor, "Email;Ville\njean@example.org;Lyon\nnew@example.org;Nice\n")
+    )
+    assert imp.check_summary["update"] == 1
+    [row] = services.error_rows(imp)
+    assert (row.row_number, row.errors[0]["message"]) == (3, "« Matricule » est obligatoire.")
+
+
+# Full names and several emails -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_full_name_and_two_emails_in_one_cell(org, actor):
+    text = "Nom Prénom;Emails\nDUPONT Jean;jean@example.org; jean.pro@example.org\n"
+    text = "Nom Prénom;Emails\nDUPONT Jean;jean@example.org, jean.pro@example.org\n"
+    imp = upload(org, actor, text)
+    services.configure_import(organization=org, imp=imp, mapping={"0": "full_name", "1": "email"})
+    services.check_import(imp=imp)
+    imp.refresh_from_db()
+    services.run_import(imp=imp)
+    contact = Contact.objects.for_org(org).get()
+    assert (contact.first_name, contact.last_name, contact.email, contact.email2) == (
+        "Jean", "DUPONT", "jean@example.org", "jean.pro@example.org",
+    )  # fmt: skip
+
+
+# Reconciliation in a run -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_two_rows_of_one_person_make_one_contact(org, actor):
+    text = (
+        "Prénom;Nom;Email;Ville\n"
+        "Jean;Dupont;jean@example.org;\n"
+        ";Dupont;JEAN@example.org;Lyon\n"
+        "Pierre;Dupont;jean@example.org;Nice\n"
+    )
+    imp = run(org, actor, text)
+    assert people(org) == [
+        ("Jean", "Dupont", "jean@example.org", "Lyon"),
+        ("Pierre", "Dupont", "jean@example.org", "Nice"),
+    ]
+    assert imp.counters["created"] == 2
+    assert imp.counters["updated"] == 1
+
+
+@pytest.mark.django_db
+def test_an_ambiguous_row_is_reported_not_guessed(org, actor):
+    for first in ("Claire", "Paul"):
+        contacts.create_contact(
+            organization=org, actor=actor,
+            data={"first_name": first, "last_name": "Martin", "email": "famille@example.org"},
+            allow_duplicate_email=True,
+        )  # fmt: skip
+    imp = checked(org, upload(org, actor, "Email;Ville\nfamille@example.org;Lyon\n"))
+    [row] = services.error_rows(imp)
+    assert row.errors[0]["message"].startswith("Plusieurs contacts correspondent (n°")
+
+
+@pytest.mark.django_db
+def test_lien_id_column_updates_that_contact(org, actor):
+    existing = contacts.create_contact(organization=org, actor=actor, data={"last_name": "Roy"})
+    text = f"Identifiant Lien;Ville\n{existing.pk};Lyon\n999999;Paris\n"
+    imp = upload(org, actor, text)
+    services.configure_import(organization=org, imp=imp, mapping={"0": "id", "1": "city"},
+                              options={"skip_errors": True})  # fmt: skip
+    services.check_import(imp=imp)
+    imp.refresh_from_db()
+    services.run_import(imp=imp)
+    existing.refresh_from_db()
+    assert existing.city == "Lyon"
+    [row] = services.error_rows(imp)
+    assert row.errors[0]["message"] == "Aucun contact de votre association n'a cet identifiant."
+
+
+@pytest.mark.django_db
+def test_same_file_twice_creates_nothing_new(org, actor):
+    text = "N° adhérent;Prénom;Nom;Ville\nA1;Jean;Dupont;Lyon\nA2;Ana;;Paris\n"
+    first = run(org, actor, text, name="adherents.csv")
+    assert first.mapping["0"] == "external_id"
+    counts = domain_counts(org)
+    second = run(org, actor, text, name="adherents.csv")
+    assert second.counters == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+        "skipped": 0,
+        "errors": 0,
+    }
+    assert domain_counts(org) == counts
+    assert sorted(ExternalId.objects.for_org(org).values_list("source", "external_id")) == [
+        ("import:adherents.csv", "A1"),
+        ("import:adherents.csv", "A2"),
+    ]
+
+
+# Other targets ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_structures(org, actor):
+    text = "Raison sociale;SIREN;Ville\nMairie de Lyon;;Lyon\nACME;732829320;Paris\nacme;;\n"
+    imp = run(org, actor, text, target="structures")
+    assert imp.counters["created"] == 2
+    assert sorted(Structure.objects.for_org(org).values_list("name", "siren", "city")) == [
+        ("ACME", "732829320", "Paris"),
+        ("Mairie de Lyon", "", "Lyon"),
+    ]
+    again = run(org, actor, text, target="structures")
+    assert again.counters["created"] == 0
+
+
+INTERACTIONS_CSV = (
+    "Email;Nom;Date;Type;Libellé;Description\n"
+    "jean@example.org;Dupont;12/03/2026;Appel téléphonique;Forum;Appel de Jean\n"
+    "ana@example.org;Roy;13/03/2026 14:30;Rencontre;;Café\n"
+)
+
+
+@pytest.mark.django_db
+def test_interactions_find_or_create_their_contact_and_are_not_imported_twice(org, actor):
+    jean = contacts.create_contact(
+        organization=org, actor=actor, data={"last_name": "Dupont", "email": "jean@example.org"}
+    )
+    imp = run(org, actor, INTERACTIONS_CSV, target="interactions", name="echanges.csv")
+    assert imp.counters["created"] == 2
+    rows = sorted(
+        Interaction.objects.for_org(org).values_list(
+            "contact__email", "type__name", "label__name", "description", "source"
+        )
+    )
+    assert rows == [
+        ("ana@example.org", "Rencontre", None, "Café", "import"),
+        ("jean@example.org", "Appel téléphonique", "Forum", "Appel de Jean", "import"),
+    ]
+    assert Interaction.objects.for_org(org).filter(contact=jean).count() == 1
+    assert Contact.objects.for_org(org).count() == 2
+    counts = domain_counts(org)
+    again = run(org, actor, INTERACTIONS_CSV, target="interactions", name="echanges.csv")
+    assert again.counters["unchanged"] == 2
+    assert domain_counts(org) == counts
+
+
+@pytest.mark.django_db
+def test_interactions_need_a_known_type_unless_missing_ones_are_created(org, actor):
+    text = "Email;Date;Type\njean@example.org;12/03/2026;Visio\n"
+    imp = checked(org, upload(org, actor, text, target="interactions"))
+    [row] = services.error_rows(imp)
+    assert row.errors[0]["message"] == (
+        "« Visio » : type d'interaction inconnu(e) dans votre association."
+    )
+    imp = checked(org, imp, transforms={"create_missing_choices": True})
+    assert imp.check_summary["error"] == 0
+
+
+PAYMENTS_CSV = (
+    "Réf;Email;Prénom;Nom;Montant;Date du don;Type;Campagne\n"
+    "D1;jean@example.org;Jean;Dupont;1 234,50 €;03/11/2025;don;Appel d'hiver\n"
+    "D2;ana@example.org;Ana;Roy;30;05/01/2026;adhésion;\n"
+)
+
+
+@pytest.mark.django_db
+def test_payments_with_interactions_membership_and_automatic_labels(org, actor):
+    imp = upload(org, actor, PAYMENTS_CSV, target="payments", name="dons.csv")
+    assert imp.mapping == {
+        "0": "external_id", "1": "contact_email", "2": "contact_first_name",
+        "3": "contact_last_name", "4": "amount", "5": "paid_on", "6": "kind", "7": "campaign",
+    }  # fmt: skip
+    imp = checked(org, imp, transforms={"create_missing_choices": True})
+    assert imp.check_summary["create"] == 2
+    services.run_import(imp=imp, user=actor.user)
+    payments = sorted(
+        Payment.objects.for_org(org).values_list(
+            "external_id", "kind", "amount_cents", "paid_on", "payer_contact__email",
+            "beneficiary__email", "campaign__name", "source",
+        )
+    )  # fmt: skip
+    assert payments == [
+        ("D1", "don", 123450, dt.date(2025, 11, 3), "jean@example.org", "jean@example.org",
+         "Appel d'hiver", "import:dons.csv"),
+        ("D2", "adhesion", 3000, dt.date(2026, 1, 5), "ana@example.org", "ana@example.org",
+         None, "import:dons.csv"),
+    ]  # fmt: skip
+    period = MembershipPeriod.objects.for_org(org).get()
+    assert (period.contact.email, period.start_date, period.end_date) == (
+        "ana@example.org", dt.date(2026, 1, 5), dt.date(2027, 1, 4),
+    )  # fmt: skip
+    assert Interaction.objects.for_org(org).filter(source="payment").count() == 2
+    labels = {
+        c.email: sorted(c.label_links.values_list("label__name", flat=True))
+        for c in Contact.objects.for_org(org)
+    }
+    assert labels == {
+        "jean@example.org": ["Donateur / Donatrice"],
+        "ana@example.org": ["Adhérent(e)"],
+    }
+    counts = domain_counts(org)
+    again = run(org, actor, PAYMENTS_CSV, target="payments", name="dons.csv",
+                transforms={"create_missing_choices": True})  # fmt: skip
+    assert again.counters["unchanged"] == 2
+    assert domain_counts(org) == counts
+
+
+@pytest.mark.django_db
+def test_payment_rows_check_amounts_and_dates(org, actor):
+    text = "Email;Montant;Date;Type\na@example.org;12,345;03/11/2025;don\nb@example.org;0;;don\n"
+    imp = checked(org, upload(org, actor, text, target="payments"))
+    texts = [
+        services.error_text(r.row_number, e) for r in services.error_rows(imp) for e in r.errors
+    ]
+    assert texts == [
+        "ligne 2, colonne « Montant » : Un montant a au plus 2 décimales (des centimes).",
+        "ligne 3, colonne « Montant » : Un paiement payé a un montant supérieur à zéro.",
+        "ligne 3 : La date du paiement est obligatoire.",
+    ]
+
+
+# Undo ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_undo_removes_what_was_created_and_restores_what_was_overwritten(org, actor):
+    group = contacts.save_group(organization=org, actor=actor, name="Gala")
+    jean = contacts.create_contact(
+        organization=org, actor=actor,
+        data={"first_name": "Jean", "last_name": "Dupont", "email": "jean.dupont@example.org",
+              "city": "Grenoble"},
+    )  # fmt: skip
+    before = domain_counts(org)
+    imp = run(org, actor, CONTACTS_CSV, options={"update_policy": "overwrite", "group": group.pk})
+    jean.refresh_from_db()
+    assert jean.city == "Lyon"
+    result = services.undo_import(organization=org, actor=actor, imp=imp)
+    assert result == {"deleted": 1, "restored": 1}
+    jean.refresh_from_db()
+    assert jean.city == "Grenoble"
+    assert people(org) == [("Jean", "Dupont", "jean.dupont@example.org", "Grenoble")]
+    assert ContactLabel.objects.for_org(org).count() == 0
+    assert GroupMembership.objects.for_org(org).count() == 0
+    after = domain_counts(org)
+    assert after["AuditEvent"] > before["AuditEvent"]  # the undo is in the history
+    assert {k: v for k, v in after.items() if k not in ("AuditEvent", "Label")} == {
+        k: v for k, v in before.items() if k not in ("AuditEvent", "Label")
+    }
+    imp.refresh_from_db()
+    assert imp.status == Import.Status.UNDONE
+    with pytest.raises(ValidationError):
+        services.undo_import(organization=org, actor=actor, imp=imp)
+
+
+@pytest.mark.django_db
+def test_undo_is_refused_when_a_record_changed_since(org, actor):
+    imp = run(org, actor, CONTACTS_CSV)
+    ana = Contact.objects.for_org(org).get(email="ana@example.org")
+    contacts.update_contact(organization=org, actor=actor, contact=ana, data={"city": "Brest"})
+    blockers = services.undo_blockers(organization=org, imp=imp)
+    assert len(blockers) == 1
+    assert blockers[0].startswith(f"Contact « Ana Roy » (n°{ana.pk}) : modification le ")
+    with pytest.raises(ValidationError, match="ces fiches ont changé depuis"):
+        services.undo_import(organization=org, actor=actor, imp=imp)
+    assert Contact.objects.for_org(org).count() == 2
+
+
+@pytest.mark.django_db
+def test_undo_of_payments_removes_periods_interactions_and_labels(org, actor):
+    before = domain_counts(org)
+    imp = run(org, actor, PAYMENTS_CSV, target="payments",
+              transforms={"create_missing_choices": True})  # fmt: skip
+    services.undo_import(organization=org, actor=actor, imp=imp)
+    after = domain_counts(org)
+    for name in ("Contact", "Payment", "Interaction", "MembershipPeriod", "ContactLabel",
+                 "ExternalId"):  # fmt: skip
+        assert after[name] == before[name], name
+
+
+@pytest.mark.django_db
+def test_undo_is_refused_when_a_created_contact_got_a_payment(org, actor):
+    from lien.payments import services as payments
+
+    imp = run(org, actor, CONTACTS_CSV)
+    ana = Contact.objects.for_org(org).get(email="ana@example.org")
+    payments.create_payment(organization=org, actor=actor, kind="don", amount="10",
+                            paid_on="2026-01-01", payer_contact=ana)  # fmt: skip
+    blockers = services.undo_blockers(organization=org, imp=imp)
+    assert any("a été ajouté depuis au contact" in b for b in blockers)
+
+
+# Safety: chunks, interruption, resume ----------------------------------------------------
+
+
+def _numbered(n: int) -> str:
+    lines = ["Réf;Prénom;Nom;Email"]
+    lines += [f"R{i};P{i};Nom{i};p{i}@example.org" for i in range(1, n + 1)]
+    lines.append("R3;P3;Nom3;p3@example.org")  # a repeat, in the last chunk
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.django_db
+def test_a_killed_run_resumes_from_the_next_chunk_with_nothing_twice(org, actor):
+    imp = upload(org, actor, _numbered(10))
+    Import.objects.filter(pk=imp.pk).update(chunk_size=3)
+    imp.refresh_from_db()
+    checked(org, imp)
+    with pytest.raises(RuntimeError):
+        services.run_import(imp=imp, fail_after_rows=8)  # dies inside chunk 3 (rows 8–10)
+    imp.refresh_from_db()
+    assert (imp.status, imp.chunks_done, imp.rows_done) == ("interrupted", 2, 6)
+    assert Contact.objects.for_org(org).count() == 6  # chunk 3 rolled back entirely
+    assert "Import arrêté après 6 lignes" in imp.message
+    services.run_import(imp=imp)
+    imp.refresh_from_db()
+    assert imp.status == Import.Status.DONE
+    assert imp.counters == {"created": 10, "updated": 0, "unchanged": 1, "skipped": 0, "errors": 0}
+    assert sorted(Contact.objects.for_org(org).values_list("email", flat=True)) == sorted(
+        f"p{i}@example.org" for i in range(1, 11)
+    )
+    assert ImportRow.objects.filter(import_run=imp).count() == 11
+    assert ExternalId.objects.for_org(org).count() == 10
+
+
+@pytest.mark.django_db
+def test_an_interrupted_run_can_be_rolled_back(org, actor):
+    imp = upload(org, actor, _numbered(10))
+    Import.objects.filter(pk=imp.pk).update(chunk_size=3)
+    imp.refresh_from_db()
+    checked(org, imp)
+    with pytest.raises(RuntimeError):
+        services.run_import(imp=imp, fail_after_rows=5)
+    imp.refresh_from_db()
+    services.undo_import(organization=org, actor=actor, imp=imp)
+    assert Contact.objects.for_org(org).count() == 0
+    assert ExternalId.objects.for_org(org).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_silent_run_is_marked_interrupted(org, actor):
+    imp = checked(org, upload(org, actor, CONTACTS_CSV))
+    Import.objects.filter(pk=imp.pk).update(
+        status="running", heartbeat_at=timezone.now() - dt.timedelta(minutes=16)
+    )
+    assert services.mark_stalled(organization=org) == 1
+    imp.refresh_from_db()
+    assert imp.status == Import.Status.INTERRUPTED
+    assert "reprenez-le ou annulez-le" in imp.message
+
+
+@pytest.mark.django_db
+def test_check_and_run_as_tasks_record_progress_on_their_job(
+    org, actor, django_capture_on_commit_callbacks
+):
+    imp = upload(org, actor, CONTACTS_CSV)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.start_check(organization=org, actor=actor, imp=imp)
+    job.refresh_from_db()
+    imp.refresh_from_db()
+    assert (job.status, imp.status) == (Job.Status.SUCCEEDED, Import.Status.CHECKED)
+    assert job.result["message"] == "2 à créer, 0 à mettre à jour, 0 inchangé, 0 en erreur"
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.start_run(organization=org, actor=actor, imp=imp)
+    job.refresh_from_db()
+    imp.refresh_from_db()
+    assert (job.status, job.progress_done, job.progress_total) == (Job.Status.SUCCEEDED, 2, 2)
+    assert imp.status == Import.Status.DONE
+    assert imp.created_by == actor.user
+
+
+# Rejected rows -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_rejected_rows_file_keeps_the_format_and_reimports_once_corrected(org, actor):
+    text = CONTACTS_CSV + "Zoé;Bad;zoe@;Nice;Bénévole\n"
+    imp = run(org, actor, text.encode("cp1252"), options={"skip_errors": True})
+    rejected = services.rejected_rows_file(imp)
+    assert rejected.name == "fichier-rejets.csv"
+    decoded = rejected.content.decode("latin-1")
+    assert decoded == (
+        "Prénom;Nom;Email;Ville;Étiquettes;Erreur\r\n"
+        "Zoé;Bad;zoe@;Nice;Bénévole;ligne 4, colonne « Email » : « zoe@ » n'est pas une "
+        "adresse email valide.\r\n"
+    )
+    fixed = decoded.replace("zoe@;", "zoe@example.org;").encode("latin-1")
+    again = run(org, actor, fixed, name=rejected.name)
+    assert again.counters["created"] == 1
+    assert Contact.objects.for_org(org).filter(email="zoe@example.org", city="Nice").exists()
+
+
+@pytest.mark.django_db
+def test_rejected_rows_of_a_spreadsheet_are_a_spreadsheet(org, actor):
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer)
+    sheet = book.add_worksheet("Adhérents")
+    for r, row in enumerate([["Nom", "Email"], ["Roy", "roy@"], ["Durand", "d@example.org"]]):
+        sheet.write_row(r, 0, row)
+    book.close()
+    imp = run(org, actor, buffer.getvalue(), name="adherents.xlsx", options={"skip_errors": True})
+    rejected = services.rejected_rows_file(imp)
+    assert rejected.name == "adherents-rejets.xlsx"
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(rejected.content)).get_sheet_by_index(0)
+    assert rows.to_python()[1][:2] == ["Roy", "roy@"]
+
+
+# Templates and retention ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_saved_template_is_applied_to_a_file_with_the_same_headers(org, actor):
+    imp = upload(org, actor, CONTACTS_CSV)
+    template = services.save_template(
+        organization=org, actor=actor, name="Adhérents", target="contacts",
+        headers=imp.headers, mapping={"0": "first_name", "1": "last_name", "2": "email"},
+        options={"update_policy": "overwrite"},
+    )  # fmt: skip
+    again = upload(org, actor, CONTACTS_CSV.replace("Étiquettes", "ÉTIQUETTES"))
+    assert again.template == template
+    assert again.mapping == {"0": "first_name", "1": "last_name", "2": "email"}
+    assert again.options["update_policy"] == "overwrite"
+    assert again.source == "import:Adhérents"
+    assert list(services.matching_templates(organization=org, target="contacts",
+                                            headers=imp.headers)) == [template]  # fmt: skip
+    with pytest.raises(ValidationError):
+        services.save_template(organization=org, actor=actor, name="adhérents",
+                               target="contacts", headers=[], mapping={})  # fmt: skip
+    assert MappingTemplate.objects.for_org(org).count() == 1
+
+
+@pytest.mark.django_db
+def test_files_are_deleted_after_the_retention_period(org, actor, settings):
+    settings.LIEN_IMPORT_RETENTION_DAYS = 30
+    imp = run(org, actor, CONTACTS_CSV)
+    name = imp.file_name
+    assert services.purge_old_files(now=timezone.now() + dt.timedelta(days=29)) == 0
+    assert services.purge_old_files(now=timezone.now() + dt.timedelta(days=31)) == 1
+    imp.refresh_from_db()
+    assert (imp.file_name, default_storage.exists(name)) == ("", False)
+    assert imp.file_deleted_at is not None
+    with pytest.raises(ValidationError, match="supprimé après 30 jours"):
+        services.preview(imp)
+
+
+@pytest.mark.django_db
+def test_the_nightly_purge_is_scheduled():
+    from lien.core.scheduler import NIGHTLY
+
+    assert "lien.imports.tasks.purge_import_files" in NIGHTLY
+
+
+# Round trip ------------------------------------------------------------------------------
+
+NAME = (
+    st.text(
+        alphabet=st.characters(whitelist_categories=("Lu", "Ll"), whitelist_characters="-' éèçàÉ"),
+        min_size=1,
+        max_size=20,
+    )
+    .map(lambda s: " ".join(s.split()))
+    .filter(lambda s: s and not s.startswith(("-", "'")))
+)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(NAME, NAME, st.sampled_from(["Lyon", "Saint-Étienne", "Paris 11e", ""])),
+        min_size=1,
+        max_size=8,
+        unique_by=lambda r: (r[0].casefold(), r[1].casefold()),
+    )
+)
+def test_exported_rows_import_back_to_the_same_data(org, actor, rows):
+    Contact.objects.for_org(org).delete()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["Prénom", "Nom", "Email", "Ville"])
+    for n, (first, last, city) in enumerate(rows):
+        writer.writerow([first, last, f"personne{n}@example.org", city])
+    imp = run(org, actor, "\ufeff" + buffer.getvalue(), name="export.csv")
+    assert imp.counters["errors"] == 0, list(services.error_rows(imp).values_list("errors"))
+    expected = sorted(
+        (first, last, f"personne{n}@example.org", city)
+        for n, (first, last, city) in enumerate(rows)
+    )
+    assert people(org) == expected
