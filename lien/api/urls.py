@@ -39,6 +39,7 @@ router.register("memberships", payments.MembershipViewSet, basename="api-members
 urlpatterns = [
     path("v1/me/", views.MeView.as_view(), name="api-me"),
     path("v1/", include(router.urls)),
+    path("", include("lien.api.urls_imports")),
     # The schema and its docs page hold no data: public, so any client can be generated.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api_schema"),
     path(
