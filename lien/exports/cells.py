@@ -43,7 +43,7 @@ class Money(decimal.Decimal):
 
     @classmethod
     def from_cents(cls, cents: int | None) -> Money | None:
-        return None if cents is None else cls(int(cents)).scaleb(-2)
+        return None if cents is None else cls(decimal.Decimal(int(cents)).scaleb(-2))
 
 
 def local(value: dt.datetime) -> dt.datetime:

@@ -13,6 +13,18 @@ FLAVOURS = {
 }
 
 
+class ColumnsField(forms.MultipleChoiceField):
+    """Ticked columns; a key the member may not see (or no longer exists) is left out
+    quietly, never an error: the form only offers what the member may see."""
+
+    def valid_value(self, value: str) -> bool:
+        return True
+
+    def clean(self, value):
+        known = {key for key, _label in self.choices}
+        return super().clean([v for v in (value or []) if v in known])
+
+
 class ExportForm(forms.Form):
     fmt = forms.ChoiceField(
         label="Format", choices=list(FORMATS.items()), initial="csv", widget=forms.RadioSelect
@@ -24,7 +36,7 @@ class ExportForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    columns = forms.MultipleChoiceField(
+    columns = ColumnsField(
         label="Colonnes",
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choisissez au moins une colonne."},
