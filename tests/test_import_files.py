@@ -134,6 +134,17 @@ def test_each_delimiter_is_detected(tmp_path, delimiter):
     assert table.preview(1) == [(2, ["Nom 0", "1 234,50", "a, b; c | d"])]
 
 
+def test_a_single_column_file(tmp_path):
+    table = open_table(write(tmp_path, "emails.csv", b"Email\na@x.fr\nb@y.fr\n"))
+    assert table.headers == ["Email"]
+    assert rows(table) == [(2, ["a@x.fr"]), (3, ["b@y.fr"])]
+
+
+def test_a_stray_nul_byte_is_read_not_refused(tmp_path):
+    table = open_table(write(tmp_path, "nul.csv", b"Nom;Ville\nDurand\x00;Paris\n"))
+    assert rows(table) == [(2, ["Durand\x00", "Paris"])]
+
+
 def test_semicolon_file_full_of_decimal_commas(tmp_path):
     text = "Nom;Montant;Date\nA;12,50;03/11/2021\nB;1 234,50;04/11/2021\nC;3,00;05/11/2021\n"
     table = open_table(write(tmp_path, "dons.csv", text.encode()))
@@ -450,6 +461,23 @@ def test_xlsx_sheet_choice(tmp_path):
         "La feuille « Nope » n'existe pas dans le classeur « dons.xlsx » (feuilles : "
         "« Dons 2021 », « Vide », « Adhésions »)."
     )
+
+
+def test_the_first_visible_sheet_is_the_default(tmp_path):
+    path = tmp_path / "cache.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    hidden = workbook.add_worksheet("Paramètres")
+    hidden.write_row(0, 0, ["Clé", "Valeur"])
+    hidden.hide()
+    shown = workbook.add_worksheet("Contacts")
+    shown.write_row(0, 0, ["Nom", "Email"])
+    shown.write_row(1, 0, ["Durand", "d@x.fr"])
+    shown.activate()
+    workbook.close()
+    with open_table(path) as table:
+        assert table.info.sheets == ["Paramètres", "Contacts"]
+        assert table.info.sheet == "Contacts"
+        assert table.headers == ["Nom", "Email"]
 
 
 def test_xlsx_named_csv_is_read_as_xlsx(tmp_path):

@@ -302,11 +302,14 @@ def _mismatch_message(filename: str, expected: str, kind: str) -> str:
 
 
 def _looks_binary(head: bytes, encoding: str) -> bool:
-    """Text has no NUL bytes (outside UTF-16) and almost no control characters."""
-    if not encoding.startswith("utf-16") and b"\x00" in head:
+    """Text has almost no NUL bytes (outside UTF-16) nor other control characters.
+
+    A few NULs are tolerated: some exports pad a cell with them, and csv reads them.
+    """
+    if not encoding.startswith("utf-16") and head.count(0) > max(2, len(head) // 1000):
         return True
     text = _decode_sample(head, encoding, final=False)
-    controls = sum(1 for char in text if char < " " and char not in "\t\r\n\f")
+    controls = sum(1 for char in text if char < " " and char not in "\t\r\n\f\x00")
     return controls > max(2, len(text) // 100)
 
 
@@ -466,28 +469,24 @@ class Table:
 
     def _csv_rows(self) -> Iterator[tuple[int, list[Any]]]:
         info = self.info
+        strip = str.strip
         with _open_binary(self._source) as binary:
             text = io.TextIOWrapper(binary, encoding=info.encoding, newline="")
             reader = csv.reader(text, delimiter=info.delimiter or ";", strict=True)
             number = 0
-            while True:
-                try:
-                    record = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    raise _csv_error(info.filename, number + 1, error) from None
-                except UnicodeDecodeError as error:  # the file changed since it was checked
-                    raise FileError(
-                        f"Le fichier « {info.filename} » ne peut pas être lu en "
-                        f"{info.encoding_label} après la ligne {number}."
-                    ) from error
-                number += 1
-                if number == 1 and record:  # a BOM left by an encoding chosen without it
-                    record[0] = record[0].lstrip("\ufeff")
-                cells = [cell.strip() for cell in record]
-                if any(cells):
-                    yield number, cells
+            try:
+                for record in reader:
+                    number += 1
+                    cells = list(map(strip, record))
+                    if any(cells):
+                        yield number, cells
+            except csv.Error as error:
+                raise _csv_error(info.filename, number + 1, error) from None
+            except UnicodeDecodeError as error:  # the file changed since it was checked
+                raise FileError(
+                    f"Le fichier « {info.filename} » ne peut pas être lu en "
+                    f"{info.encoding_label} après la ligne {number}."
+                ) from error
 
     def _sheet_rows(self) -> Iterator[tuple[int, list[Any]]]:
         sheet = self._load_sheet()
@@ -515,38 +514,55 @@ class Table:
         return column_letter(index + self._col_offset)
 
     def rows(self) -> Iterator[Row]:
-        """Data rows after the header row, each padded or cut to the header width."""
+        """Data rows after the header row, each padded or cut to the header width.
+
+        Streams: a CSV is read as it goes (memory does not grow with the file).
+        """
         width = self.width
         after = self.info.header_row
+        all_text = self.info.kind == "csv"
+        new_row = tuple.__new__  # a Row without issues, at C speed: this is the hot loop
         for number, cells in self._raw_rows():
             if number <= after:
                 continue
-            issues: list[RowIssue] = []
-            if len(cells) > width:
-                extra = [cell for cell in cells[width:] if cell != ""]
-                if extra:
-                    shown = ", ".join(f"« {_short(cell)} »" for cell in extra[:3])
-                    issues.append(
-                        RowIssue(
-                            f"ligne {number} : {len(extra)} cellule(s) au-delà de la dernière "
-                            f"colonne ({self.column_letter(width - 1)}) ignorée(s) : {shown}."
-                        )
+            if len(cells) == width and (
+                sum(map(len, cells)) <= MAX_CELL_CHARS
+                if all_text
+                else not any(isinstance(c, str) and len(c) > MAX_CELL_CHARS for c in cells)
+            ):
+                yield new_row(Row, (number, cells))
+            else:
+                yield self._fitted(number, cells)
+
+    def _fitted(self, number: int, cells: list[Any]) -> Row:
+        """A row of another width than the header's, or with a cell too long: its issues."""
+        width = self.width
+        issues: list[RowIssue] = []
+        if len(cells) > width:
+            extra = [cell for cell in cells[width:] if cell != ""]
+            if extra:
+                shown = ", ".join(f"« {_short(cell)} »" for cell in extra[:3])
+                issues.append(
+                    RowIssue(
+                        f"ligne {number} : {len(extra)} cellule(s) au-delà de la dernière "
+                        f"colonne ({self.column_letter(width - 1)}) ignorée(s) : {shown}."
                     )
-                cells = cells[:width]
-            elif len(cells) < width:
-                cells.extend([""] * (width - len(cells)))
-            for index, cell in enumerate(cells):
-                if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
-                    issues.append(
-                        RowIssue(
-                            f"ligne {number}, colonne « {self.headers[index]} » : la cellule "
-                            f"fait {_thousands(len(cell))} caractères "
-                            f"({_thousands(MAX_CELL_CHARS)} au plus).",
-                            column=index,
-                            error=True,
-                        )
+                )
+            cells = cells[:width]
+        elif len(cells) < width:
+            cells.extend([""] * (width - len(cells)))
+        for index, cell in enumerate(cells):
+            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+                issues.append(
+                    RowIssue(
+                        f"ligne {number}, colonne « {self.headers[index]} » : la cellule "
+                        f"fait {_thousands(len(cell))} caractères "
+                        f"({_thousands(MAX_CELL_CHARS)} au plus).",
+                        column=index,
+                        error=True,
                     )
-            yield Row(number, cells, tuple(issues))
+                )
+        return Row(number, cells, tuple(issues))
 
     def preview(self, n: int = 10) -> list[Row]:
         """The first `n` data rows."""
@@ -612,6 +628,14 @@ def _prepare_csv(table: Table, source: Source, *, encoding: str | None, delimite
         whole = len(head) == info.size
         if encoding:
             encoding = _codec_name(encoding)
+            # The same encoding, reading past the BOM that the user did not mention.
+            if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
+                encoding = "utf-8-sig"
+            elif encoding in ("utf-16-le", "utf-16-be") and head[:2] in (
+                codecs.BOM_UTF16_LE,
+                codecs.BOM_UTF16_BE,
+            ):
+                encoding = "utf-16"
             info.encoding = _check_encoding(
                 stream, encoding, detected=False, filename=info.filename
             )
