@@ -597,3 +597,31 @@ def test_contacts_exported_then_read_back_are_equal(org, rows):
 
 def test_unneutralise_is_what_cells_documents():
     assert cells.unneutralise(cells.neutralise("+33 1 23")) == "+33 1 23"
+
+
+# The « Exporter » buttons ---------------------------------------------------------------
+
+
+def test_every_page_offers_exporter_with_its_selection(admin_client, reader_client, org, people):
+    from lien.search import services as segment_services
+
+    page = admin_client.get(reverse("contact_list") + "?q=lef").content.decode()
+    assert f'href="{reverse("export_contacts")}?q=lef">Exporter</a>' in page
+    assert "Exporter</a>" not in reader_client.get(reverse("contact_list")).content.decode()
+    page = admin_client.get(reverse("structure_list")).content.decode()
+    assert f'href="{reverse("export_structures")}">Exporter</a>' in page
+    page = admin_client.get(reverse("interaction_list") + "?statut=active").content.decode()
+    assert f'href="{reverse("export_interactions")}?statut=active">Exporter</a>' in page
+    page = admin_client.get(reverse("payment_list_don")).content.decode()
+    assert f'href="{reverse("export_payments", args=["don"])}">Exporter</a>' in page
+    page = admin_client.get(reverse("search_builder")).content.decode()
+    assert f'href="{reverse("export_search")}?table=contacts&amp;arbre=' in page
+    assert f'formaction="{reverse("export_search")}">Exporter</button>' in page
+    segment = segment_services.save_segment(
+        organization=org, actor=ACTOR, name="Tous", tree={"group": "all", "children": []}
+    )
+    page = admin_client.get(reverse("segment_detail", args=[segment.pk])).content.decode()
+    assert reverse("export_segment", args=[segment.pk]) in page
+    group = contacts.save_group(organization=org, actor=ACTOR, name="CA")
+    page = admin_client.get(reverse("group_detail", args=[group.pk])).content.decode()
+    assert reverse("export_group", args=[group.pk]) in page
