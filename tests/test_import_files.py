@@ -209,15 +209,18 @@ def test_unclosed_quote_is_refused_with_its_line(tmp_path):
     )
 
 
-def test_text_after_a_closing_quote_is_refused_with_its_line(tmp_path):
-    lines = ["Nom;Note"] + ["A;ok"] * 60 + ['B;"ok"x']
-    table = open_table(write(tmp_path, "q.csv", "\n".join(lines).encode()))
-    with pytest.raises(FileError) as caught:
-        list(table.rows())  # beyond the rows read to detect the header: met while reading
-    assert caught.value.message == (
-        'Le fichier « q.csv » est mal formé à la ligne 62 : un guillemet (") fermant une '
-        "cellule est suivi d'autres caractères."
-    )
+def test_text_after_a_closing_quote_spoils_its_row_only(tmp_path):
+    text = 'Nom;Note\nA;ok\nB;"ok"x\n"C\nsuite"x;1\nD;fin\n'
+    table = open_table(write(tmp_path, "q.csv", text.encode()))
+    result = list(table.rows())
+    # « "C\nsuite"x » is one record: row 4, as a spreadsheet shows it; « D » is row 5.
+    assert result == [(2, ["A", "ok"]), (3, ["", ""]), (4, ["", ""]), (5, ["D", "fin"])]
+    assert [issue.message for issue in result[1].errors] == [
+        "ligne 3 : un guillemet (\") fermant une cellule est suivi d'autres caractères, la "
+        "ligne ne peut pas être lue : corrigez-la dans le fichier (un guillemet dans une "
+        'cellule entre guillemets s\'écrit "").'
+    ]
+    assert result[2].errors[0].message.startswith("ligne 4 : ")
 
 
 # Headers -------------------------------------------------------------------------------------

@@ -500,32 +500,44 @@ class Table:
 
     # The rows of the file, before header handling: (number, stripped cells), non-blank.
 
-    def _raw_rows(self) -> Iterator[tuple[int, list[Any]]]:
+    def _raw_rows(self) -> Iterator[tuple[int, list[Any] | None]]:
         if self.info.kind == "csv":
             yield from self._csv_rows()
         else:
             yield from self._sheet_rows()
 
-    def _csv_rows(self) -> Iterator[tuple[int, list[Any]]]:
+    def _csv_rows(self) -> Iterator[tuple[int, list[Any] | None]]:
+        """(number, cells) of the non-blank records; cells are None for a malformed one.
+
+        A quote closing a cell and followed by more text (« "ok"x ») spoils one
+        record: the reader goes on from the next line, so the row is reported and
+        the others are read. A quote never closed, though, swallows the rest of the
+        file: that stops the reading with a FileError naming the row.
+        """
         info = self.info
         strip = str.strip
         with _open_binary(self._source) as binary:
             text = io.TextIOWrapper(binary, encoding=info.encoding, newline="")
             reader = csv.reader(text, delimiter=info.delimiter or ";", strict=True)
             number = 0
-            try:
-                for record in reader:
+            while True:
+                try:
+                    for record in reader:
+                        number += 1
+                        cells = list(map(strip, record))
+                        if any(cells):
+                            yield number, cells
+                    return
+                except csv.Error as error:
                     number += 1
-                    cells = list(map(strip, record))
-                    if any(cells):
-                        yield number, cells
-            except csv.Error as error:
-                raise _csv_error(info.filename, number + 1, error) from None
-            except UnicodeDecodeError as error:  # the file changed since it was checked
-                raise FileError(
-                    f"Le fichier « {info.filename} » ne peut pas être lu en "
-                    f"{info.encoding_label} après la ligne {number}."
-                ) from error
+                    if "expected after" not in str(error):
+                        raise _csv_error(info.filename, number, error) from None
+                    yield number, None
+                except UnicodeDecodeError as error:  # the file changed since it was checked
+                    raise FileError(
+                        f"Le fichier « {info.filename} » ne peut pas être lu en "
+                        f"{info.encoding_label} après la ligne {number}."
+                    ) from error
 
     def _sheet_rows(self) -> Iterator[tuple[int, list[Any]]]:
         sheet = self._load_sheet()
@@ -564,7 +576,9 @@ class Table:
         for number, cells in self._raw_rows():
             if number <= after:
                 continue
-            if len(cells) == width and (
+            if cells is None:
+                yield self._malformed(number)
+            elif len(cells) == width and (
                 sum(map(len, cells)) <= MAX_CELL_CHARS
                 if all_text
                 else not any(isinstance(c, str) and len(c) > MAX_CELL_CHARS for c in cells)
@@ -572,6 +586,15 @@ class Table:
                 yield new_row(Row, (number, cells))
             else:
                 yield self._fitted(number, cells)
+
+    def _malformed(self, number: int) -> Row:
+        issue = RowIssue(
+            f"ligne {number} : un guillemet (\") fermant une cellule est suivi d'autres "
+            "caractères, la ligne ne peut pas être lue : corrigez-la dans le fichier (un "
+            'guillemet dans une cellule entre guillemets s\'écrit "").',
+            error=True,
+        )
+        return Row(number, [""] * self.width, (issue,))
 
     def _fitted(self, number: int, cells: list[Any]) -> Row:
         """A row of another width than the header's, or with a cell too long: its issues."""
@@ -778,6 +801,8 @@ def _prepare_headers(table: Table, header_row: int | None) -> None:
     info = table.info
     sample: list[tuple[int, list[Any]]] = []
     for number, cells in table._raw_rows():
+        if cells is None:  # a malformed record: reported by rows(), no help here
+            continue
         sample.append((number, cells))
         if len(sample) >= SNIFF_RECORDS and (header_row is None or number > header_row):
             break
@@ -904,8 +929,6 @@ def _csv_error(filename: str, number: int, error: csv.Error) -> FileError:
         )
     elif "end of data" in reason:
         detail = "un guillemet (\") ouvre une cellule qui n'est jamais refermée"
-    elif "expected after" in reason:
-        detail = "un guillemet (\") fermant une cellule est suivi d'autres caractères"
     else:
         detail = reason
     return FileError(f"Le fichier « {filename} » est mal formé à la ligne {number} : {detail}.")
