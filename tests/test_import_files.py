@@ -135,6 +135,16 @@ def test_a_chosen_encoding_that_cannot_read_the_file_names_the_line(tmp_path):
     assert refused(write(tmp_path, "dons.csv", data), encoding="klingon") == (
         "Encodage inconnu : « klingon »."
     )
+    assert refused(write(tmp_path, "dons.csv", data), encoding="rot13") == (
+        "Encodage inconnu : « rot13 »."
+    )
+
+
+def test_utf16_chosen_for_a_file_without_bom_reads_it_little_endian(tmp_path):
+    path = write(tmp_path, "u.csv", FRENCH.encode("utf-16-le"))
+    table = open_table(path, encoding="utf-16")
+    assert table.info.encoding == "utf-16-le"
+    assert table.headers == ["Nom", "Prénom", "Ville"]
 
 
 def test_utf8_chosen_on_a_file_with_bom_drops_the_bom(tmp_path):

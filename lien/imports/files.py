@@ -403,7 +403,7 @@ def _check_encoding(stream: BinaryIO, encoding: str, *, detected: bool, filename
     while chunk := stream.read(CHUNK_BYTES):
         try:
             decoder.decode(chunk, final=False)
-        except UnicodeDecodeError as error:
+        except UnicodeError as error:
             if may_fall_back:
                 return _eight_bit_of(stream)
             raise _encoding_error(filename, encoding, chunk, error, lines, offset) from None
@@ -411,7 +411,7 @@ def _check_encoding(stream: BinaryIO, encoding: str, *, detected: bool, filename
         offset += len(chunk)
     try:
         decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
+    except UnicodeError:
         if may_fall_back:
             return _eight_bit_of(stream)
         raise FileError(
@@ -431,9 +431,14 @@ def _eight_bit_of(stream: BinaryIO) -> str:
 
 
 def _encoding_error(
-    filename: str, encoding: str, chunk: bytes, error: UnicodeDecodeError, lines: int, offset: int
+    filename: str, encoding: str, chunk: bytes, error: UnicodeError, lines: int, offset: int
 ) -> FileError:
     label = ENCODING_LABELS.get(encoding, encoding)
+    if not isinstance(error, UnicodeDecodeError):
+        return FileError(
+            f"Le fichier « {filename} » ne peut pas être lu en {label}. "
+            "Choisissez un autre encodage."
+        )
     byte = chunk[error.start : error.start + 1].hex().upper()
     if encoding.startswith("utf-16"):
         where = f"à l'octet {offset + error.start + 1}"
@@ -533,7 +538,7 @@ class Table:
                     if "expected after" not in str(error):
                         raise _csv_error(info.filename, number, error) from None
                     yield number, None
-                except UnicodeDecodeError as error:  # the file changed since it was checked
+                except UnicodeError as error:  # the file changed since it was checked
                     raise FileError(
                         f"Le fichier « {info.filename} » ne peut pas être lu en "
                         f"{info.encoding_label} après la ligne {number}."
@@ -698,6 +703,11 @@ def _prepare_csv(table: Table, source: Source, *, encoding: str | None, delimite
                 codecs.BOM_UTF16_BE,
             ):
                 encoding = "utf-16"
+            elif encoding == "utf-16" and head[:2] not in (
+                codecs.BOM_UTF16_LE,
+                codecs.BOM_UTF16_BE,
+            ):
+                encoding = "utf-16-le"  # without a BOM, Windows' order (little-endian)
             info.encoding = _check_encoding(
                 stream, encoding, detected=False, filename=info.filename
             )
@@ -716,9 +726,13 @@ def _prepare_csv(table: Table, source: Source, *, encoding: str | None, delimite
 def _codec_name(encoding: str) -> str:
     """A user's encoding choice as a codec name, matching our labels where possible."""
     try:
-        name = codecs.lookup(encoding).name
+        codec = codecs.lookup(encoding)
     except LookupError:
-        raise FileError(f"Encodage inconnu : « {encoding} ».") from None
+        codec = None
+    # rot13, zip, hex… are codecs but no text encodings.
+    if codec is None or not getattr(codec, "_is_text_encoding", True):
+        raise FileError(f"Encodage inconnu : « {encoding} ».")
+    name = codec.name
     return {"iso8859-1": "latin-1", "mac-roman": "mac_roman"}.get(name, name)
 
 
