@@ -644,3 +644,22 @@ def test_any_written_csv_reads_back(tmp_path, body, delimiter, encoding):
         if any(cell.strip() for cell in cells)
     ]
     assert rows(table) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    prefix=st.sampled_from(
+        [b"", codecs.BOM_UTF8, codecs.BOM_UTF16_LE, b"PK\x03\x04",
+         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"Nom;Email\n", b'"', b"<html>"]
+    ),
+    body=st.binary(max_size=300),
+    name=st.sampled_from(["f.csv", "f.xlsx", "f.ods", "f"]),
+    header_row=st.one_of(st.none(), st.integers(-1, 5)),
+)  # fmt: skip
+def test_any_bytes_give_a_table_or_a_french_error(prefix, body, name, header_row):
+    try:
+        table = open_table(prefix + body, filename=name, header_row=header_row)
+        list(table.rows())
+        table.close()
+    except FileError as error:
+        assert error.message.endswith(".")
