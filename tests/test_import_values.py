@@ -65,6 +65,7 @@ def test_day_first_unless_told():
     assert parse_date("11/03/2021", day_first=False) == dt.date(2021, 11, 3)
     assert parse_date("11/03/2021", fmt="MM/JJ/AAAA") == dt.date(2021, 11, 3)
     assert parse_date("2021.03.11", fmt="%Y.%m.%d") == dt.date(2021, 3, 11)
+    assert parse_datetime("11/03/2021 14:30", fmt="MM/JJ/AAAA") == dt.datetime(2021, 11, 3, 14, 30)
     assert error(parse_date, "03/11/2021", fmt="AAAA-MM-JJ") == (
         "« 03/11/2021 » n'est pas une date au format AAAA-MM-JJ."
     )
@@ -158,14 +159,30 @@ def test_amounts_refused_in_french(value, message):
     thousands=st.sampled_from(["", " ", "\u00a0", "\u202f", ".", ","]),
     decimal_mark=st.sampled_from([",", "."]),
     euro=st.sampled_from(["", " €", "\u00a0€", "€", " EUR"]),
+    told=st.booleans(),
 )
-def test_amount_round_trip(cents, thousands, decimal_mark, euro):
+def test_amount_round_trip(cents, thousands, decimal_mark, euro, told):
     if thousands == decimal_mark:
         decimal_mark = "," if thousands == "." else "."
     euros, rest = divmod(cents, 100)
     grouped = f"{euros:,}".replace(",", "\x00").replace("\x00", thousands)
     written = f"{grouped}{decimal_mark}{rest:02d}{euro}"
-    assert parse_amount(written) == cents
+    assert parse_amount(written, decimal_mark=decimal_mark if told else None) == cents
+    if told and rest == 0 and thousands not in (".", ","):  # whole euros, no decimals
+        assert parse_amount(f"{grouped}{euro}", decimal_mark=decimal_mark) == cents
+
+
+def test_the_file_decimal_mark_settles_ambiguous_numbers():
+    assert error(parse_amount, "1,234") == (
+        "« 1,234 » : un montant a au plus 2 décimales (des centimes)."
+    )
+    assert parse_amount("1,234", decimal_mark=".") == 123400
+    assert parse_amount("1,234.5", decimal_mark=".") == 123450
+    assert parse_amount("1.234", decimal_mark=",") == 123400
+    assert error(parse_amount, "12.5", decimal_mark=",") == "« 12.5 » n'est pas un montant."
+    assert error(parse_amount, "1,23,4", decimal_mark=".") == "« 1,23,4 » n'est pas un montant."
+    assert parse_decimal("1,5", decimal_mark=",") == Decimal("1.5")
+    assert parse_integer("1,000", decimal_mark=".") == 1000
 
 
 def test_decimals_and_integers():

@@ -144,12 +144,15 @@ def parse_datetime(
         raise CellError("une date est attendue.")
     pattern = date_pattern(fmt)
     if pattern:
-        try:
-            moment = dt.datetime.strptime(text, pattern)
-        except ValueError:
-            shown = next((k for k, v in DATE_FORMATS.items() if v == pattern), pattern)
-            raise CellError(f"« {show(text)} » n'est pas une date au format {shown}.") from None
-        return _in_range(_pivot(moment, pattern, past), text)
+        # The chosen date format, possibly followed by a time of day.
+        for suffix in ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S", " %Hh%M"):
+            try:
+                moment = dt.datetime.strptime(text, pattern + suffix)
+            except ValueError:
+                continue
+            return _in_range(_pivot(moment, pattern, past), text)
+        shown = next((k for k, v in DATE_FORMATS.items() if v == pattern), pattern)
+        raise CellError(f"« {show(text)} » n'est pas une date au format {shown}.")
     return _in_range(_read_text_date(text, day_first=day_first, past=past), text)
 
 
@@ -241,11 +244,24 @@ CURRENCY = re.compile(r"(€|eur(?:os?)?\b|euros?\b)", re.IGNORECASE)
 SPACES = re.compile(r"[\s\u00a0\u202f']")
 # « 1.234 » or « 12.345.678 »: dots between groups of three digits are thousands.
 THOUSANDS_DOTS = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d*)?$")
+_GROUPS = {mark: re.compile(rf"^[-+]?\d{{1,3}}(\{mark}\d{{3}})+$") for mark in ".,"}
 
 
-def _number_text(value: Any) -> str:
-    """A typed number made plain for Decimal: « 1 234,50 € » → « 1234.50 »."""
+def _number_text(value: Any, decimal_mark: str | None = None) -> str:
+    """A typed number made plain for Decimal: « 1 234,50 € » → « 1234.50 ».
+
+    Without `decimal_mark`, a dot between groups of three digits is a thousands
+    dot (« 1.234 » = 1234) and, when both marks occur, the last one is decimal.
+    With it (the file's convention, chosen in the wizard), the other mark is a
+    thousands separator: with ".", « 1,234 » is 1234.
+    """
     text = SPACES.sub("", CURRENCY.sub("", str(value))).strip()
+    if decimal_mark in (",", "."):
+        thousands = "." if decimal_mark == "," else ","
+        whole = text.rpartition(decimal_mark)[0] if decimal_mark in text else text
+        if thousands in whole and not _GROUPS[thousands].match(whole):
+            return "?"  # « 12.5 » in a decimal-comma file: neither mark fits
+        return text.replace(thousands, "").replace(",", ".")
     if THOUSANDS_DOTS.match(text):
         text = text.replace(".", "")
     if "," in text and "." in text:  # 1.234,50 or 1,234.50: the last one is the decimal mark
@@ -256,7 +272,7 @@ def _number_text(value: Any) -> str:
     return text.replace(",", ".")
 
 
-def parse_decimal(value: Any) -> Decimal:
+def parse_decimal(value: Any, *, decimal_mark: str | None = None) -> Decimal:
     """A number with a decimal comma or point and thousands spaces: « 1 234,5 » → 1234.5."""
     if isinstance(value, bool):
         raise CellError(f"« {show(value)} » n'est pas un nombre.")
@@ -267,7 +283,7 @@ def parse_decimal(value: Any) -> Decimal:
             raise CellError(f"« {show(value)} » n'est pas un nombre.")
         return Decimal(repr(value))
     try:
-        number = Decimal(_number_text(value))
+        number = Decimal(_number_text(value, decimal_mark))
     except InvalidOperation:
         raise CellError(f"« {show(value)} » n'est pas un nombre.") from None
     if not number.is_finite():
@@ -275,20 +291,21 @@ def parse_decimal(value: Any) -> Decimal:
     return number
 
 
-def parse_integer(value: Any) -> int:
+def parse_integer(value: Any, *, decimal_mark: str | None = None) -> int:
     """A whole number: « 1 200 » → 1200; « 12,5 » is refused."""
-    number = parse_decimal(value)
+    number = parse_decimal(value, decimal_mark=decimal_mark)
     if number != number.to_integral_value():
         raise CellError(f"« {show(value)} » n'est pas un nombre entier.")
     return int(number)
 
 
-def parse_amount(value: Any) -> int:
+def parse_amount(value: Any, *, decimal_mark: str | None = None) -> int:
     """Euros as typed (« 1 234,50 € », "1.234,50", "1234.5", 12.5) → integer cents.
 
     Read as a payment typed in Lien is (same limits and messages), after the
     import's extras: « EUR »/« euros », thousands dots, and the float noise of a
-    spreadsheet formula (12.300000000000001 is 12,30).
+    spreadsheet formula (12.300000000000001 is 12,30). `decimal_mark` (« , » or
+    « . ») settles « 1,234 »: see `_number_text`.
     """
     if is_blank(value):
         raise CellError("un montant est attendu.")
@@ -302,7 +319,7 @@ def parse_amount(value: Any) -> int:
     ):
         value = round(value, 2)
     if isinstance(value, str):
-        value = _number_text(value)
+        value = _number_text(value, decimal_mark)
         if not value or not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?", value, re.I):
             raise CellError(f"« {show(typed)} » n'est pas un montant.")
     try:
