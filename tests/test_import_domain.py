@@ -162,9 +162,10 @@ def test_error_messages_name_row_column_and_value(org, actor):
     ]
     assert texts == [
         "ligne 2, colonne « Email » : « jean.dupont@ » n'est pas une adresse email valide.",
-        "ligne 2, colonne « Naissance » : « 31/02/1990 » n'est pas une date (JJ/MM/AAAA).",
+        "ligne 2, colonne « Naissance » : « 31/02/1990 » n'est pas une date qui existe.",
         "ligne 2, colonne « Mobile » : « 12 » n'est pas un numéro de téléphone reconnu.",
-        "ligne 2, colonne « Pays » : « Atlantide » : un code pays à 2 lettres est attendu (FR).",
+        "ligne 2, colonne « Pays » : « Atlantide » n'est pas un pays reconnu "
+        "(nom ou code ISO : FR).",
         "ligne 4, colonne « Naissance » : La date de naissance est dans le futur.",
     ]
 
@@ -540,7 +541,8 @@ def test_payment_rows_check_amounts_and_dates(org, actor):
         services.error_text(r.row_number, e) for r in services.error_rows(imp) for e in r.errors
     ]
     assert texts == [
-        "ligne 2, colonne « Montant » : Un montant a au plus 2 décimales (des centimes).",
+        "ligne 2, colonne « Montant » : « 12,345 » : un montant a au plus 2 décimales "
+        "(des centimes).",
         "ligne 3, colonne « Montant » : Un paiement payé a un montant supérieur à zéro.",
         "ligne 3 : La date du paiement est obligatoire.",
     ]

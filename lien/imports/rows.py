@@ -18,33 +18,36 @@ creation, an update's policy) is decided by the writer, after matching.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, URLValidator
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 
 from lien.contacts import custom_fields
 from lien.contacts.models import Contact, CustomField, Structure
-from lien.contacts.normalize import normalize_name, normalize_phone
 from lien.core.models import Organization
+from lien.imports import values
 from lien.imports.headers import is_last_first, split_emails, split_full_name
 from lien.imports.matching import Candidate
 from lien.imports.models import ImportTarget
+from lien.imports.values import CellError
 from lien.interactions.models import (
     InteractionCategory,
     InteractionLabel,
     InteractionStatus,
     InteractionType,
 )
-from lien.payments import services as payment_services
 from lien.payments.models import Campaign, Payment, PaymentKind
 
 CUSTOM_PREFIX = "custom."
+# Keys read by their own step (names split, emails split, country before phones…).
+NOT_NATIVE = {"full_name", "email", "labels", "country", "mobile", "phone", "postal_code"}
 CUSTOM_TARGETS = {
     ImportTarget.CONTACTS: CustomField.Target.CONTACT,
     ImportTarget.STRUCTURES: CustomField.Target.STRUCTURE,
@@ -84,13 +87,6 @@ KEYS = {
     ImportTarget.INTERACTIONS: INTERACTION_KEYS,
     ImportTarget.PAYMENTS: PAYMENT_KEYS,
 }
-TRUE_WORDS = custom_fields.TRUE_WORDS
-FALSE_WORDS = custom_fields.FALSE_WORDS
-_email_validator = EmailValidator()
-
-
-class CellError(Exception):
-    """A cell that cannot be read; the message is French and names the value."""
 
 
 @dataclass
@@ -121,6 +117,8 @@ def error_text(number: int, error: dict[str, str]) -> str:
 
 
 def _message(error: ValidationError | CellError) -> str:
+    if isinstance(error, CellError):
+        return error.message
     if isinstance(error, ValidationError):
         if hasattr(error, "error_dict"):
             return " ".join(m for ms in error.message_dict.values() for m in ms)
@@ -131,22 +129,10 @@ def _message(error: ValidationError | CellError) -> str:
 # Cell parsers --------------------------------------------------------------------------
 
 
-def parse_bool(text: str) -> bool:
-    word = text.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise CellError(f"« {text} » : oui ou non attendu.")
-
-
-def parse_email(text: str) -> str:
-    email = text.strip()
-    try:
-        _email_validator(email)
-    except ValidationError:
-        raise CellError(f"« {email} » n'est pas une adresse email valide.") from None
-    return email
+@functools.lru_cache(maxsize=200_000)
+def _phone(text: str, region: str) -> str:
+    """The phone check, once per distinct number and country (files repeat them)."""
+    return values.parse_phone(text, region=region)
 
 
 class RowReader:
@@ -193,6 +179,8 @@ class RowReader:
             ImportTarget.PAYMENTS: Payment,
         }.get(target)
         self._named: dict[str, dict[str, Any]] = {}
+        self._parsers: dict[tuple, Callable[[Any], Any]] = {}
+        self._typed: dict[str, Any] = {}
         if target == ImportTarget.INTERACTIONS:
             for key, model in [
                 ("type", InteractionType),
@@ -229,68 +217,38 @@ class RowReader:
 
     # Typed readers ----------------------------------------------------------------------
 
-    def date(self, text: str, *, what: str = "La date") -> dt.date:
-        if self.date_format:
-            try:
-                day = dt.datetime.strptime(text.strip(), self.date_format).date()
-            except ValueError:
-                raise CellError(
-                    f"« {text} » n'est pas une date au format choisi ({self._format_label()})."
-                ) from None
-            if not 1900 <= day.year <= 2200:
-                raise CellError(f"{what} doit être entre 1900 et 2200.")
-            return day
+    def date(self, value: Any, *, what: str = "La date", past: bool = False) -> dt.date:
+        return values.parse_date(value, fmt=self.date_format or None, past=past)
+
+    def birth_date(self, value: Any) -> dt.date:
+        return self.date(value, past=True)
+
+    def datetime(self, value: Any) -> dt.datetime:
         try:
-            return payment_services.parse_date(text, what=what)
-        except ValidationError as error:
-            raise CellError(_message(error)) from None
+            moment = values.parse_datetime(value, fmt=self.date_format or None)
+        except CellError:
+            if not self.date_format:
+                raise
+            moment = values.parse_datetime(value)  # a date without the chosen time part
+        if isinstance(value, str) and ":" not in value and moment.time() == dt.time():
+            moment = moment.replace(hour=12)  # a day without a time: noon, as payments do
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
-    def _format_label(self) -> str:
-        return (
-            self.date_format.replace("%d", "JJ").replace("%m", "MM").replace("%Y", "AAAA")
-            .replace("%y", "AA").replace("%H", "HH").replace("%M", "MM")
-        )  # fmt: skip
-
-    def datetime(self, text: str) -> dt.datetime:
-        text = text.strip()
-        if self.date_format:
-            try:
-                return timezone.make_aware(dt.datetime.strptime(text, self.date_format))
-            except ValueError:
-                pass
-        for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):  # fmt: skip
-            try:
-                return timezone.make_aware(dt.datetime.strptime(text, fmt))
-            except ValueError:
-                continue
-        day = self.date(text)
-        return timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
-
-    def amount(self, text: str) -> int:
-        value = text.strip()
-        if self.decimal_comma:
+    def amount(self, value: Any) -> int:
+        if self.decimal_comma and isinstance(value, str):
             value = value.replace(".", "").replace(" ", "")
-        try:
-            cents = payment_services.parse_amount(value)
-        except ValidationError as error:
-            raise CellError(_message(error)) from None
-        return cents
+        return values.parse_amount(value)
 
-    def choice(self, key: str, text: str, choices: Sequence[tuple[str, str]]) -> str:
-        """A native choice, by its value or its label (accents and case ignored), or the
-        user's value mapping."""
-        mapped = self.choice_maps.get(key, {}).get(text.strip().casefold())
-        if mapped is not None:
-            text = str(mapped)
-        wanted = normalize_name(text)
-        for value, label in choices:
-            if wanted in (normalize_name(value), normalize_name(str(label))):
-                return value
-        allowed = ", ".join(f"« {label} »" for _v, label in choices if _v)
-        raise CellError(f"« {text} » n'est pas un choix possible ({allowed}).")
+    def choice(self, key: str, value: Any, choices: Sequence[tuple[str, str]]) -> str:
+        """A native choice, by its value, its label or a synonym (accents and case ignored),
+        or the user's value mapping."""
+        mapped = self.choice_maps.get(key, {}).get(str(value).strip().casefold())
+        return values.parse_choice(
+            value if mapped is None else mapped, choices, synonyms=values.CHOICE_SYNONYMS.get(key)
+        )
 
-    def text(self, model: type[models.Model], name: str, text: str) -> str:
+    def text(self, model: type[models.Model], name: str, text: Any) -> str:
+        text = str(text)
         value = " ".join(text.split()) if "\n" not in text else text.strip()
         limit = model._meta.get_field(name).max_length
         if limit and len(value) > limit:
@@ -310,8 +268,8 @@ class RowReader:
                 for part in str(text).replace(";", ",").split(",")
                 if part.strip()
             ]
-        elif definition.field_type == CustomField.FieldType.DATE and self.date_format:
-            value = self.date(text).isoformat()
+        elif definition.field_type == CustomField.FieldType.DATE:
+            value = self.date(self._typed.get(full_key, text)).isoformat()
         elif definition.field_type == CustomField.FieldType.DECIMAL and self.decimal_comma:
             value = text.replace(".", "")
         try:
@@ -334,18 +292,18 @@ class RowReader:
     def read(self, number: int, cells: Sequence[Any]) -> CleanRow:
         row = CleanRow(number=number, cells=["" if c is None else str(c) for c in cells])
         raw: dict[str, tuple[str, str]] = {}  # key → (header, text)
+        typed = self._typed = {}
         for index, header, key in self.columns:
             value = cells[index] if index < len(cells) else None
-            if isinstance(value, dt.datetime | dt.date):  # a spreadsheet's typed date
-                value = value.strftime("%d/%m/%Y %H:%M" if isinstance(value, dt.datetime)
-                                       and value.time() != dt.time() else "%d/%m/%Y")  # fmt: skip
-            text = "" if value is None else str(value).strip()
-            if not text:
+            if value is None or value == "" or isinstance(value, str) and not value.strip():
                 continue
+            text = values.show(value) if not isinstance(value, str) else value.strip()
             if key == "labels" and key in raw:  # several label columns add up
                 raw[key] = (raw[key][0], f"{raw[key][1]},{text}")
                 continue
             raw[key] = (header, text)
+            if not isinstance(value, str):  # a spreadsheet's number or date, kept typed
+                typed[key] = value
         reader = {
             ImportTarget.CONTACTS: self._contact,
             ImportTarget.STRUCTURES: self._structure,
@@ -363,32 +321,40 @@ class RowReader:
             return None
         header, text = raw[key]
         try:
-            return parse(text)
+            return parse(self._typed.get(key, text))
         except (CellError, ValidationError) as error:
             row.error(header, text, _message(error))
             return None
 
-    def _native(self, row: CleanRow, raw: dict, model, keys: Sequence[str]) -> None:
-        """Text, choice, email, date, boolean and phone fields of `model`."""
-        for key in keys:
-            if key not in raw:
-                continue
-            model_field = model._meta.get_field(key)
-            if isinstance(model_field, models.EmailField):
-                parse: Callable[[str], Any] = parse_email
-            elif isinstance(model_field, models.DateField):
+    def _parser(self, model, key: str) -> Callable[[Any], Any]:
+        """The reader of one native field, chosen once per import."""
+        cache_key = (model, key)
+        if cache_key not in self._parsers:
+            field = model._meta.get_field(key)
+            if isinstance(field, models.EmailField):
+                parse: Callable[[Any], Any] = values.parse_email
+            elif key == "birth_date":
+                parse = self.birth_date
+            elif isinstance(field, models.DateField):
                 parse = self.date
-            elif isinstance(model_field, models.BooleanField):
-                parse = parse_bool
-            elif model_field.choices:
-                parse = lambda t, k=key, c=model_field.choices: self.choice(k, t, c)  # noqa: E731
-            elif isinstance(model_field, models.URLField):
+            elif isinstance(field, models.BooleanField):
+                parse = values.parse_bool
+            elif field.choices:
+                parse = functools.partial(self.choice, key, choices=field.choices)
+            elif isinstance(field, models.URLField):
                 parse = self._url
             else:
-                parse = lambda t, k=key: self.text(model, k, t)  # noqa: E731
-            value = self._cell(row, raw, key, parse)
-            if value is not None:
-                row.values[key] = value
+                parse = functools.partial(self.text, model, key)
+            self._parsers[cache_key] = parse
+        return self._parsers[cache_key]
+
+    def _native(self, row: CleanRow, raw: dict, model, keys: Sequence[str]) -> None:
+        """Text, choice, email, date, boolean and URL fields of `model`."""
+        for key in keys:
+            if key in raw:
+                value = self._cell(row, raw, key, self._parser(model, key))
+                if value is not None:
+                    row.values[key] = value
 
     @staticmethod
     def _url(text: str) -> str:
@@ -409,7 +375,7 @@ class RowReader:
             try:
                 row.custom[name] = self.custom(name, text, row)
             except CellError as error:
-                row.error(header, text, str(error))
+                row.error(header, text, error.message)
 
     def _labels(self, row: CleanRow, raw: dict) -> None:
         if "labels" in raw:
@@ -435,24 +401,30 @@ class RowReader:
                 row.external_id = text
 
     def _phones(self, row: CleanRow, raw: dict, keys: Sequence[str]) -> None:
+        """Phones and the postal code, read in the row's country."""
         country = str(row.values.get("country") or "FR").upper()
         for key in keys:
-            value = row.values.get(key)
-            if value and not normalize_phone(value, country):
-                row.values.pop(key)
-                row.error(
-                    raw[key][0], value, f"« {value} » n'est pas un numéro de téléphone reconnu."
-                )
+            if key in raw:
+                value = self._cell(
+                    row, raw, key,
+                    lambda v: _phone(v, country) if isinstance(v, str)
+                    else values.parse_phone(v, region=country),
+                )  # fmt: skip
+                if value is not None:
+                    row.values[key] = value
+        if "postal_code" in raw:
+            value = self._cell(
+                row, raw, "postal_code",
+                lambda v: self.text(Contact, "postal_code",
+                                    values.parse_postal_code(v, country=country)),
+            )  # fmt: skip
+            if value is not None:
+                row.values["postal_code"] = value
 
     def _country(self, row: CleanRow, raw: dict) -> None:
-        if "country" not in raw:
-            return
-        header, text = raw["country"]
-        code = COUNTRY_NAMES.get(normalize_name(text), text.upper() if len(text) == 2 else None)
-        if code is None or not code.isalpha():
-            row.error(header, text, f"« {text} » : un code pays à 2 lettres est attendu (FR).")
-        else:
-            row.values["country"] = code
+        value = self._cell(row, raw, "country", values.parse_country)
+        if value is not None:
+            row.values["country"] = value
 
     def _contact(self, row: CleanRow, raw: dict) -> None:
         self._ids(row, raw)
@@ -469,9 +441,9 @@ class RowReader:
             parts = split_emails(text)
             for part in parts[:2]:
                 try:
-                    emails.append(parse_email(part))
+                    emails.append(values.parse_email(part))
                 except CellError as error:
-                    row.error(header, part, str(error))
+                    row.error(header, part, error.message)
             if len(parts) > 2:
                 row.error(header, text, "Trois adresses ou plus dans une cellule : deux au plus.")
             raw.pop("email")
@@ -479,7 +451,7 @@ class RowReader:
                 row.values["email"] = emails[0]
             if len(emails) > 1 and "email2" not in raw:
                 row.values["email2"] = emails[1]
-        keys = [k for k in CONTACT_KEYS[3:] if k not in ("full_name", "email", "labels", "country")]
+        keys = [k for k in CONTACT_KEYS[3:] if k not in NOT_NATIVE]
         self._native(row, raw, Contact, keys)
         self._country(row, raw)
         self._phones(row, raw, ["mobile", "phone"])
@@ -504,9 +476,7 @@ class RowReader:
 
     def _structure(self, row: CleanRow, raw: dict) -> None:
         self._ids(row, raw)
-        self._native(
-            row, raw, Structure, [k for k in STRUCTURE_KEYS[2:] if k not in ("labels", "country")]
-        )
+        self._native(row, raw, Structure, [k for k in STRUCTURE_KEYS[2:] if k not in NOT_NATIVE])
         self._country(row, raw)
         self._phones(row, raw, ["phone"])
         for key, module_name, label in [("siren", "siren", "SIREN"), ("siret", "siret", "SIRET")]:
@@ -541,7 +511,7 @@ class RowReader:
 
     def _person(self, row: CleanRow, raw: dict) -> None:
         """The contact of an interaction or a payment: id, external id, email, names."""
-        values: dict[str, Any] = {}
+        person: dict[str, Any] = {}
         contact_id = None
         if "contact_id" in raw:
             header, text = raw["contact_id"]
@@ -554,26 +524,26 @@ class RowReader:
             first, last = split_full_name(
                 raw["contact_full_name"][1], last_first=is_last_first(header)
             )
-            values["first_name"], values["last_name"] = first, last
+            person["first_name"], person["last_name"] = first, last
         for key, name in [("contact_first_name", "first_name"), ("contact_last_name", "last_name")]:
             if key in raw:
                 value = self._cell(row, raw, key, lambda t, n=name: self.text(Contact, n, t))
                 if value is not None:
-                    values[name] = value
+                    person[name] = value
         emails = []
         if "contact_email" in raw:
             header, text = raw["contact_email"]
             for part in split_emails(text)[:2]:
                 try:
-                    emails.append(parse_email(part))
+                    emails.append(values.parse_email(part))
                 except CellError as error:
-                    row.error(header, part, str(error))
+                    row.error(header, part, error.message)
         if emails:
-            values["email"] = emails[0]
+            person["email"] = emails[0]
         external = raw.get("contact_external_id", ("", ""))[1]
-        row.person_values = values
+        row.person_values = person
         if not (
-            contact_id or external or emails or values.get("last_name") or values.get("first_name")
+            contact_id or external or emails or person.get("last_name") or person.get("first_name")
         ):
             row.error("", "", "Le contact est obligatoire : un identifiant, un email ou un nom.")
             return
@@ -583,8 +553,8 @@ class RowReader:
             source=self.source if external else "",
             external_id=external,
             emails=emails,
-            first_name=values.get("first_name", ""),
-            last_name=values.get("last_name", ""),
+            first_name=person.get("first_name", ""),
+            last_name=person.get("last_name", ""),
         )
 
     def _named_ref(self, row: CleanRow, raw: dict, key: str, what: str, create: bool) -> Any:
@@ -682,12 +652,3 @@ class RowReader:
             row.error(*raw["valid_until"], "La fin de validité est avant son début.")
         self._customs(row, raw)
         self._labels(row, raw)
-
-
-# Country names people write instead of ISO codes (the common ones of French files).
-COUNTRY_NAMES = {
-    "france": "FR", "belgique": "BE", "suisse": "CH", "luxembourg": "LU", "allemagne": "DE",
-    "espagne": "ES", "italie": "IT", "portugal": "PT", "royaume-uni": "GB", "canada": "CA",
-    "etats-unis": "US", "maroc": "MA", "algerie": "DZ", "tunisie": "TN", "senegal": "SN",
-    "pays-bas": "NL", "monaco": "MC", "andorre": "AD", "irlande": "IE", "autriche": "AT",
-}  # fmt: skip
