@@ -63,7 +63,7 @@ from lien.core.audit import Actor
 from lien.core.models import ActorKind, AuditEvent, Job, Membership, Organization
 from lien.core.rights import can
 from lien.imports import headers as header_rules
-from lien.imports.engine import RECORD_MODELS, Engine, Plan, import_actor
+from lien.imports.engine import RECORD_MODELS, Engine, Plan, _plain, import_actor
 from lien.imports.files import FileError, open_table
 from lien.imports.models import (
     Import,
@@ -852,7 +852,7 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
                 else:
                     field = model._meta.get_field(key)
                     value = field.to_python(old) if old is not None else old
-                    changes[record.pk][key] = [getattr(record, key), old]
+                    changes[record.pk][key] = [_plain(getattr(record, key)), old]
                     setattr(record, key, value)
                     fields.add(key)
         if fields:
