@@ -164,6 +164,20 @@ def test_custom_fields_by_name_or_key_beat_vague_synonyms():
     }
 
 
+def test_a_yes_no_column_named_like_a_person_is_not_a_name_in_a_contacts_file():
+    assert named(["Adhérent", "Donateur"], "contacts") == {}
+    assert named(["Donateur", "Montant"], "payments") == {
+        "Donateur": "contact_full_name",
+        "Montant": "amount",
+    }
+
+
+def test_custom_fields_without_usable_names_are_skipped():
+    assert named(["Ville"], "contacts", [{"key": "___", "name": ""}, {"key": ""}]) == {
+        "Ville": "city"
+    }
+
+
 @given(st.lists(st.text(max_size=30), max_size=12))
 def test_suggest_never_maps_twice(headers):
     mapping = suggest(headers, "contacts")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from unidecode import unidecode
@@ -46,8 +47,11 @@ FIRST_NAME = ("prenom", "first name", "firstname", "given name", "prenoms", "for
 LAST_NAME = ("nom", "nom de famille", "last name", "lastname", "surname", "family name",
              "nom d usage", "nom de naissance")  # fmt: skip
 FULL_NAME = ("nom prenom", "prenom nom", "nom et prenom", "prenom et nom", "nom complet",
-             "full name", "name", "nom prenoms", "identite", "donateur", "adherent",
-             "contact", "nom du donateur", "nom de l adherent", "payeur")  # fmt: skip
+             "full name", "name", "nom prenoms", "identite")  # fmt: skip
+# Whose row it is, in a payments or interactions file (in a contacts file, a column
+# « Adhérent » or « Donateur » is rather a yes/no).
+PERSON_NAME = ("donateur", "adherent", "contact", "nom du donateur", "nom de l adherent",
+               "payeur", "membre", "participant", "nom du contact", "donor", "member")  # fmt: skip
 EMAIL = ("email", "e mail", "mail", "courriel", "adresse email", "adresse e mail",
          "adresse mail", "adresse courriel", "adresse electronique", "email address",
          "e mail address", "mel", "email 1", "email principal")  # fmt: skip
@@ -81,7 +85,7 @@ def _person(prefix: str = "contact_") -> list[ImportField]:
            "code adherent"),
         _f(f"{prefix}first_name", "Prénom", "text", *FIRST_NAME),
         _f(f"{prefix}last_name", "Nom", "text", *LAST_NAME),
-        _f(f"{prefix}full_name", "Nom et prénom", "full_name", *FULL_NAME),
+        _f(f"{prefix}full_name", "Nom et prénom", "full_name", *FULL_NAME, *PERSON_NAME),
         _f(f"{prefix}email", "Email", "email", *EMAIL),
     ]  # fmt: skip
 
@@ -244,6 +248,12 @@ def _score(header: str, synonym: str) -> int:
     return 0
 
 
+@cache
+def _synonyms(target: str) -> list[tuple[str, list[str]]]:
+    """Each field's synonyms, normalised once."""
+    return [(item.key, [normalize_header(s) for s in item.synonyms]) for item in FIELDS[target]]
+
+
 def _custom_attr(custom: Any, name: str) -> str:
     if isinstance(custom, dict):
         return str(custom.get(name) or "")
@@ -258,22 +268,25 @@ def suggest(headers: list[str], target: str, custom_fields: list[Any] = ()) -> d
     at most one column: the best score wins, then the leftmost column.
     """
     candidates: list[tuple[int, int, int, str]] = []
-    fields = FIELDS[target]
+    fields = FIELDS[target]  # KeyError for an unknown target
     for column, raw in enumerate(headers):
         header = normalize_header(_DUPLICATE_SUFFIX.sub(r" \1", str(raw)))
         if not header:
             continue
-        for rank, item in enumerate(fields):
-            score = max(_score(header, normalize_header(s)) for s in item.synonyms)
+        for rank, (key, synonyms) in enumerate(_synonyms(target)):
+            score = max(_score(header, synonym) for synonym in synonyms)
             if score:
-                candidates.append((score, column, rank, item.key))
+                candidates.append((score, column, rank, key))
         for rank, custom in enumerate(custom_fields, start=len(fields)):
             key = _custom_attr(custom, "key")
             if not key:
                 continue
             names = {normalize_header(_custom_attr(custom, "name")), normalize_header(key)}
             # An exact custom name beats a built-in synonym: the association chose it.
-            score = max((101 if header == name else _score(header, name)) for name in names if name)
+            score = max(
+                (101 if header == name else _score(header, name) for name in names if name),
+                default=0,
+            )
             if score:
                 candidates.append((score, column, rank, f"{CUSTOM_PREFIX}{key}"))
     # A header is only offered the fields it names best: « Adresse email » is an email
