@@ -367,13 +367,19 @@ class _EightBitStats:
         self.c1 = self.undefined = False
         self.mac = self.windows = 0
 
+    # Counting stops once this many telling bytes are seen: the family is clear by then.
+    ENOUGH = 10_000
+
     def add(self, chunk: bytes) -> None:
+        counting = self.mac + self.windows < self.ENOUGH
         if C1_BYTES.search(chunk):
             self.c1 = True
             self.undefined = self.undefined or bool(CP1252_UNDEFINED.search(chunk))
-            self.mac += sum(chunk.count(byte) for byte in MAC_ROMAN_LETTERS)
-            self.windows += sum(chunk.count(byte) for byte in WINDOWS_MARKS)
-        self.windows += len(chunk) - len(chunk.translate(None, LATIN_LETTERS))
+            if counting:
+                self.mac += sum(chunk.count(byte) for byte in MAC_ROMAN_LETTERS)
+                self.windows += sum(chunk.count(byte) for byte in WINDOWS_MARKS)
+        if counting:
+            self.windows += len(chunk) - len(chunk.translate(None, LATIN_LETTERS))
 
     def encoding(self) -> str:
         # Twice as many: a « Žižek » among French accents stays Windows-1252.
