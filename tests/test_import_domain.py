@@ -821,3 +821,18 @@ def test_exported_rows_import_back_to_the_same_data(org, actor, rows):
         for n, (first, last, city) in enumerate(rows)
     )
     assert people(org) == expected
+
+
+@given(
+    digits=st.text(alphabet="0123456789", min_size=10, max_size=10),
+    separator=st.sampled_from(["", " ", ".", "-"]),
+)
+def test_the_fast_french_phone_path_agrees_with_normalize_phone(digits, separator):
+    from lien.contacts.normalize import normalize_phone
+    from lien.imports.rows import french_e164
+
+    text = separator.join(digits[i : i + 2] for i in range(0, 10, 2))
+    fast = french_e164(text, "FR")
+    if fast:
+        assert fast == normalize_phone(text, "FR")
+    assert french_e164(text, "BE") == ""

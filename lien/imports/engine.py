@@ -22,6 +22,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from lien.contacts.custom_fields import is_empty
@@ -37,12 +38,17 @@ from lien.contacts.models import (
     Structure,
     StructureLabel,
 )
-from lien.contacts.normalize import normalize_contact_fields, normalize_name
+from lien.contacts.normalize import (
+    DEFAULT_REGION,
+    normalize_contact_fields,
+    normalize_email,
+    normalize_name,
+)
 from lien.core.audit import Actor
 from lien.core.models import ActorKind, AuditEvent, Organization
 from lien.imports.matching import AMBIGUOUS, MATCHED, NOT_FOUND, Match, Reconciler
 from lien.imports.models import Import, ImportRow, ImportTarget, RowOutcome, UpdatePolicy
-from lien.imports.rows import CUSTOM_PREFIX, CleanRow, RowReader
+from lien.imports.rows import CUSTOM_PREFIX, CleanRow, RowReader, french_e164
 from lien.interactions.defaults import PAYMENT_TYPE
 from lien.interactions.models import (
     Interaction,
@@ -72,6 +78,36 @@ RECORD_MODELS = {
 def import_actor(imp: Import, user=None) -> Actor:
     """Changes made by an import are signed « Import n°12 » (with who started it)."""
     return Actor(kind=ActorKind.IMPORT, user=user, label=f"Import n°{imp.pk}")
+
+
+def e164(number: str, region: str) -> str:
+    """`normalize_phone`, with the French national numbers of a file read without parsing."""
+    return french_e164(number, region) if number else ""
+
+
+def normalize_contact(contact: Contact) -> Contact:
+    """`normalize_contact_fields`, with its phone step taking the fast path for French
+    numbers (phonenumbers costs ~0.5 ms a number: a minute per 100,000 rows)."""
+    region = (contact.country or DEFAULT_REGION).upper()
+    fast = e164(contact.mobile, region) or (not contact.mobile and e164(contact.phone, region))
+    if not fast:
+        return normalize_contact_fields(contact, region)
+    contact.email_normalized = normalize_email(contact.email)
+    contact.first_name_normalized = normalize_name(contact.first_name)
+    contact.last_name_normalized = normalize_name(contact.last_name)
+    contact.phone_e164 = fast
+    return contact
+
+
+def fresh(template: models.Model, **values: Any) -> Any:
+    """A new unsaved instance like `template` (its defaults), without Model.__init__'s
+    per-field work: a chunk builds a thousand of them."""
+    obj = template.__class__.__new__(template.__class__)
+    obj.__dict__.update(template.__dict__)
+    obj._state = ModelState()
+    obj.custom = {}
+    obj.__dict__.update(values)
+    return obj
 
 
 def _plain(value: Any) -> Any:
@@ -144,6 +180,7 @@ class Engine:
         self.records_seen: set[Any] = set()
         self.new_choices: dict[str, set[str]] = defaultdict(set)
         self.now = timezone.now()
+        self.contact_template = Contact(organization=self.organization)
 
     # Shared helpers ------------------------------------------------------------------
 
@@ -301,7 +338,7 @@ class Engine:
                 if not self._required_custom(row, row.custom):
                     plans.append(Plan(row=row, outcome=RowOutcome.ERROR))
                     continue
-                contact = Contact(organization=self.organization, created_at=self.now)
+                contact = fresh(self.contact_template, created_at=self.now)
                 plan = Plan(row=row, outcome=RowOutcome.CREATED, obj=contact, creating=True)
                 new_here[row.number] = plan
             self._apply(plan, row.values, row.custom)
@@ -423,8 +460,7 @@ class Engine:
                           "créer (un nom ou un email).")  # fmt: skip
                 people[row.number] = None
             else:
-                contact = Contact(organization=self.organization, created_at=self.now,
-                                  **row.person_values)  # fmt: skip
+                contact = fresh(self.contact_template, created_at=self.now, **row.person_values)
                 plan = Plan(row=row, outcome=RowOutcome.CREATED, obj=contact, creating=True)
                 plan.add_external = bool(row.person.external_id)
                 new_here[row.number] = plan
@@ -627,7 +663,7 @@ class Engine:
         """Insert the new contacts of `plans` (one statement per thousand); ids come back."""
         new = [p.obj for p in plans if p.outcome == RowOutcome.CREATED and p.obj.pk is None]
         for contact in new:
-            normalize_contact_fields(contact)
+            normalize_contact(contact)
             contact.updated_at = self.now
             if contact.email_consent and not contact.email_consent_date:
                 contact.email_consent_date = self.now
@@ -660,7 +696,7 @@ class Engine:
         if changed:
             for obj in changed.values():
                 if model is Contact:
-                    normalize_contact_fields(obj)
+                    normalize_contact(obj)
                 else:
                     obj.name_normalized = normalize_name(obj.name)
                 obj.updated_at = self.now

@@ -129,9 +129,25 @@ def _message(error: ValidationError | CellError) -> str:
 # Cell parsers --------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=200_000)
+FRENCH_NUMBER = re.compile(r"0[1-9][0-9]{8}")
+PHONE_PUNCTUATION = str.maketrans("", "", " .-/\u00a0")
+
+
+def french_e164(text: str, region: str) -> str:
+    """The E.164 form of a French national number (« 06 12 34 56 78 » → +33612345678)
+    without parsing it: what `normalize_phone` answers for such numbers, ten times
+    faster; "" for anything else (the caller then asks `normalize_phone`)."""
+    if region != "FR":
+        return ""
+    digits = text.translate(PHONE_PUNCTUATION)
+    return "+33" + digits[1:] if FRENCH_NUMBER.fullmatch(digits) else ""
+
+
+@functools.lru_cache(maxsize=100_000)
 def _phone(text: str, region: str) -> str:
     """The phone check, once per distinct number and country (files repeat them)."""
+    if french_e164(text, region):
+        return " ".join(text.split())
     return values.parse_phone(text, region=region)
 
 
