@@ -372,6 +372,17 @@ def test_zip_that_is_no_workbook(tmp_path):
     assert "archive ZIP endommagée" in refused(write(tmp_path, "b.xlsx", b"PK\x03\x04broken"))
 
 
+def test_a_damaged_workbook_is_refused_in_french(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<pas du xml")
+    assert refused(write(tmp_path, "abime.xlsx", buffer.getvalue())) == (
+        "Le classeur Excel (XLSX) « abime.xlsx » n'a pas pu être lu : il est endommagé ou "
+        "incomplet. Ouvrez-le dans votre tableur et enregistrez-le à nouveau."
+    )
+
+
 def test_size_limit_from_settings(tmp_path, settings):
     settings.LIEN_IMPORT_MAX_BYTES = 2 * 1024 * 1024
     path = write(tmp_path, "gros.csv", b"a;b\n" * (800 * 1024))

@@ -33,6 +33,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import logging
 import os
 import re
 import zipfile
@@ -46,6 +47,7 @@ import python_calamine
 from django.conf import settings
 
 Source = str | os.PathLike | bytes
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 SAMPLE_BYTES = 64 * 1024
@@ -563,9 +565,11 @@ class Table:
             try:
                 self._sheet = self._workbook.get_sheet_by_name(self.info.sheet)
             except Exception as error:  # calamine raises its own error types
+                logger.info("calamine could not read a sheet of %s: %s", self.info.filename, error)
                 raise FileError(
-                    f"La feuille « {self.info.sheet} » du fichier « {self.info.filename} » "
-                    f"est illisible ({error})."
+                    f"La feuille « {self.info.sheet} » du classeur « {self.info.filename} » "
+                    "est illisible : elle est endommagée. Ouvrez le classeur dans votre tableur "
+                    "et enregistrez-le à nouveau."
                 ) from None
             start = self._sheet.start
             self._col_offset = start[1] if start else 0
@@ -807,9 +811,10 @@ def _workbook_error(info: TableInfo, source: Source, error: Exception) -> FileEr
             "mais n'a pas pu être lu : il est endommagé ou c'est un autre document Office. "
             "Ouvrez-le dans votre tableur et enregistrez-le en XLSX."
         )
+    logger.info("calamine could not read %s: %s", info.filename, error)
     return FileError(
-        f"Le {info.label} « {info.filename} » n'a pas pu être lu : il est endommagé "
-        f"({error}). Ouvrez-le dans votre tableur et enregistrez-le à nouveau."
+        f"Le {info.label} « {info.filename} » n'a pas pu être lu : il est endommagé ou "
+        "incomplet. Ouvrez-le dans votre tableur et enregistrez-le à nouveau."
     )
 
 
