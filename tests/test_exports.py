@@ -625,3 +625,9 @@ def test_every_page_offers_exporter_with_its_selection(admin_client, reader_clie
     group = contacts.save_group(organization=org, actor=ACTOR, name="CA")
     page = admin_client.get(reverse("group_detail", args=[group.pk])).content.decode()
     assert reverse("export_group", args=[group.pk]) in page
+
+
+def test_an_xlsx_file_stops_at_excel_s_row_limit(monkeypatch):
+    monkeypatch.setattr(services, "XLSX_MAX_ROWS", 2)
+    with pytest.raises(ValueError, match="au plus 2 lignes : choisissez le format CSV"):
+        services.write_xlsx(io.BytesIO(), ["A"], [["a"], ["b"], ["c"]], sheet="Contacts")

@@ -24,9 +24,12 @@ from django.utils import timezone
 DANGEROUS = frozenset("=+-@\t\r")
 
 
+FIRST = DANGEROUS | {"'"}  # a text starting otherwise is left as it is (the fast path)
+
+
 def neutralise(text: str) -> str:
     """The text as a spreadsheet may show it without running it."""
-    if text.lstrip("'")[:1] in DANGEROUS:
+    if text[:1] in FIRST and text.lstrip("'")[:1] in DANGEROUS:
         return "'" + text
     return text
 
@@ -55,6 +58,8 @@ def local(value: dt.datetime) -> dt.datetime:
 
 def as_text(value: Any, *, decimal_comma: bool = True) -> str:
     """A typed value as text in a CSV cell, the French way (neutralised when text)."""
+    if type(value) is str:  # the most common cell first
+        return neutralise(value)
     if value is None:
         return ""
     if isinstance(value, bool):

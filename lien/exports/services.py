@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -22,12 +23,13 @@ from django.db.models import QuerySet
 from lien.core.models import Organization
 from lien.exports import cells
 from lien.exports.cells import Money, local, neutralise
-from lien.exports.tables import Chunk, ExportColumn
+from lien.exports.tables import Chunk, ExportColumn, needed_fields
 
 CHUNK = 2000
 # Up to this many rows, the file is made during the request and downloaded at once;
 # beyond, a background job makes it (progress bar, download link).
 DIRECT_LIMIT = 2000
+XLSX_MAX_ROWS = 1_048_575  # a sheet's 1,048,576 rows, the header included
 FORMATS = {"csv": "CSV (Excel, LibreOffice)", "xlsx": "Excel (.xlsx)"}
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -61,15 +63,16 @@ class FileOptions:
         return cls(fmt=fmt, delimiter=delimiter, bom=bool(data.get("bom", True)))
 
 
-def chunks(queryset: QuerySet, size: int | None = None) -> Iterator[list]:
-    """The rows of `queryset` by keyset on the id, `size` (CHUNK) at a time."""
+def chunks(queryset: QuerySet, size: int | None = None, make=None) -> Iterator[list]:
+    """The rows of `queryset` by keyset on the id, `size` (CHUNK) at a time; `make` turns
+    each fetched row into what the chunk holds (a tuple of values into a named row)."""
     size = size or CHUNK
     last = None
     while True:
         page = queryset.order_by("pk")
         if last is not None:
             page = page.filter(pk__gt=last)
-        rows = list(page[:size])
+        rows = list(page[:size]) if make is None else [make(row) for row in page[:size]]
         if not rows:
             return
         yield rows
@@ -86,8 +89,15 @@ def rows_of(
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[Any]]:
     """Each row's typed values, in the columns' order."""
+    fields = needed_fields(columns)
+    make = None
+    if fields is not None:
+        # The columns say what they read: plain tuples of those values, named, instead
+        # of model instances (a third of the time of a million rows went to building them).
+        make = namedtuple("Row", ["pk", *fields])._make
+        queryset = queryset.select_related(None).values_list("pk", *fields)
     done = 0
-    for rows in chunks(queryset):
+    for rows in chunks(queryset, make=make):
         chunk = Chunk(organization, rows)
         for row in rows:
             yield [column.value(row, chunk) for column in columns]
@@ -140,6 +150,12 @@ def write_xlsx(
         worksheet.write_string(0, index, neutralise(label), bold)
     count = 0
     for count, values in enumerate(rows, start=1):
+        if count > XLSX_MAX_ROWS:
+            workbook.close()
+            raise ValueError(
+                f"un fichier Excel contient au plus {XLSX_MAX_ROWS:,} lignes : "
+                "choisissez le format CSV.".replace(",", "\u202f")
+            )
         for index, value in enumerate(values):
             _write_cell(worksheet, count, index, value, date=date, moment=moment, money=money)
     workbook.close()
@@ -147,6 +163,9 @@ def write_xlsx(
 
 
 def _write_cell(worksheet, row: int, col: int, value: Any, *, date, moment, money) -> None:
+    if type(value) is str:  # the most common cell first
+        worksheet.write_string(row, col, neutralise(value))
+        return
     if value is None or value == []:
         return
     if isinstance(value, bool):

@@ -1,0 +1,40 @@
+"""The export benchmark runs end to end at a tiny size (a smoke test: no timing checked)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.export import main
+from lien.contacts.models import Contact
+from lien.core.models import Organization
+from tests.conftest import make_organization
+
+
+@pytest.mark.django_db
+def test_export_benchmark_measures_csv_and_xlsx(tmp_path, capsys):
+    # Given a small association of 120 contacts, one of them in the trash
+    organization = make_organization("Bench Export", "admin@bench-export.fr")
+    Organization.objects.filter(pk=organization.pk).update(slug="bench-exp")
+    Contact.objects.bulk_create(
+        [
+            Contact(organization=organization, first_name=f"P{i}", last_name="Nom",
+                    is_deleted=i == 0)
+            for i in range(120)
+        ]
+    )  # fmt: skip
+    total = 119
+
+    # When the benchmark exports its contacts in both formats (in this process: the test
+    # database is not visible to a child process)
+    measures = main(["--slug", "bench-exp", "--in-process", "--out", str(tmp_path)])
+
+    # Then each format exported every contact and said its speed and memory
+    assert [m["format"] for m in measures] == ["csv", "xlsx"]
+    assert all(m["rows"] == total and m["rows_per_s"] > 0 for m in measures)
+    assert all(m["peak_rss_mb"] >= m["start_rss_mb"] > 0 for m in measures), measures
+    printed = capsys.readouterr().out
+    assert "lignes/s" in printed and "pic" in printed
+    summary = json.loads((tmp_path / f"export-{measures[0]['vendor']}.json").read_text())
+    assert [r["key"] for r in summary["results"]] == ["csv", "xlsx"]
