@@ -294,6 +294,32 @@ def test_short_rows_are_padded_and_extra_cells_reported(tmp_path):
     assert not long.errors
 
 
+def test_trailing_delimiters_and_short_rows_are_plain_rows(tmp_path):
+    lines = ["Nom;Prénom;Ville;"] + ["A;B;C;"] * 3 + ["D;E", "F;G;H;;;"]
+    table = open_table(write(tmp_path, "t.csv", "\n".join(lines).encode()))
+    assert table.headers == ["Nom", "Prénom", "Ville"]
+    result = list(table.rows())
+    assert result[-2:] == [(5, ["D", "E", ""]), (6, ["F", "G", "H"])]
+    assert all(row.issues == () for row in result)
+
+
+def test_a_zero_beyond_the_last_column_of_a_sheet_is_reported_not_dropped(tmp_path):
+    path = tmp_path / "z.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["Nom", "Montant"])
+    for row in range(1, 60):
+        sheet.write_row(row, 0, ["A", 1])
+    sheet.write_row(60, 0, ["B", 2, None, 0])
+    workbook.close()
+    with open_table(path) as table:
+        last = list(table.rows())[-1]
+        assert last == (61, ["B", 2])
+        assert [issue.message for issue in last.issues] == [
+            "ligne 61 : 1 cellule(s) au-delà de la dernière colonne (B) ignorée(s) : « 0 »."
+        ]
+
+
 def test_data_wider_than_the_header_gets_named_columns(tmp_path):
     table = open_table(write(tmp_path, "w.csv", b"Nom;Email\nA;a@x.fr;note\n"))
     assert table.headers == ["Nom", "Email", "Colonne C"]

@@ -593,7 +593,13 @@ class Table:
                 continue
             if cells is None:
                 yield self._malformed(number)
-            elif len(cells) == width and (
+                continue
+            size = len(cells)
+            if size < width:  # trailing empty cells left out by the exporting program
+                cells.extend([""] * (width - size))
+            elif size > width and all(c == "" for c in cells[width:]):  # « A;B;C; »
+                del cells[width:]
+            if len(cells) == width and (
                 sum(map(len, cells)) <= MAX_CELL_CHARS
                 if all_text
                 else not any(isinstance(c, str) and len(c) > MAX_CELL_CHARS for c in cells)
