@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from lien.contacts.custom_fields import is_empty
 from lien.contacts.models import (
@@ -105,9 +106,67 @@ def fresh(template: models.Model, **values: Any) -> Any:
     obj = template.__class__.__new__(template.__class__)
     obj.__dict__.update(template.__dict__)
     obj._state = ModelState()
-    obj.custom = {}
+    if "custom" in template.__dict__:
+        obj.custom = {}
     obj.__dict__.update(values)
     return obj
+
+
+def insert(model: type[models.Model], objs: list[Any], *, ids: bool = False) -> None:
+    """Insert new rows (ARCHITECTURE « Write fast »). PostgreSQL: one COPY per table, ids
+    reserved from the sequence first when the caller needs them; elsewhere bulk_create.
+    The rows are built and checked by the engine: nothing here validates."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=BATCH)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if ids or not f.primary_key]
+    # psycopg adapts Python values itself; only JSON needs its wrapper (and Django's
+    # get_db_prep_save per value costs more than the COPY).
+    json = [isinstance(f, models.JSONField) for f in fields]
+    names = [f.attname for f in fields]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(objs)],
+            )
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+        columns = ", ".join(quote(f.column) for f in fields)
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                row = obj.__dict__
+                copy.write_row(
+                    [Jsonb(row[n]) if j else row[n] for n, j in zip(names, json, strict=True)]
+                )
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, "default"
+
+
+def update(model: type[models.Model], objs: list[Any], names: list[str]) -> None:
+    """UPDATE … WHERE id = %s for many rows, one executemany (a pipeline on PostgreSQL):
+    Django's bulk_update builds a CASE per field and row, slower than the write."""
+    if not objs:
+        return
+    fields = [model._meta.get_field(name) for name in names]
+    real = connections[DEFAULT_DB_ALIAS]  # not the proxy: one lookup, not one per value
+    quote = real.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {sets} WHERE {quote(model._meta.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                [f.get_db_prep_save(getattr(obj, f.attname), real) for f in fields] + [obj.pk]
+                for obj in objs
+            ],
+        )
 
 
 def _plain(value: Any) -> Any:
@@ -181,6 +240,8 @@ class Engine:
         self.new_choices: dict[str, set[str]] = defaultdict(set)
         self.now = timezone.now()
         self.contact_template = Contact(organization=self.organization)
+        self.row_template = ImportRow(organization=self.organization, import_run=imp)
+        self.event_template = AuditEvent(organization=self.organization)
 
     # Shared helpers ------------------------------------------------------------------
 
@@ -613,7 +674,7 @@ class Engine:
         }[self.imp.target]
         events = writer(plans)
         self._write_import_rows(plans)
-        AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+        insert(AuditEvent, events)
 
     def _create_choices(self) -> None:
         """« Créer les choix manquants »: the file's new values join the field's choices."""
@@ -632,18 +693,22 @@ class Engine:
         self.new_choices.clear()
 
     def _event_fields(self, obj: models.Model, action: str) -> dict[str, Any]:
+        """An audit row's columns (by attname: `fresh` sets them without descriptors)."""
         actor = self.actor
         return {
-            "organization": self.organization,
+            "organization_id": self.organization.pk,
             "created_at": self.now,
             "actor_kind": actor.kind,
-            "actor_user": actor.user if getattr(actor.user, "pk", None) else None,
+            "actor_user_id": actor.user.pk if getattr(actor.user, "pk", None) else None,
             "actor_label": actor.label[:200],
             "action": action,
-            "target_type": ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            "target_type_id": ContentType.objects.get_for_model(obj, for_concrete_model=False).pk,
             "target_id": obj.pk,
             "target_repr": str(obj)[:250],
         }
+
+    def _event(self, obj: models.Model, action: str, changes: dict[str, Any]) -> AuditEvent:
+        return fresh(self.event_template, **self._event_fields(obj, action), changes=changes)
 
     def _resolve_labels(self, plans: list[Plan]) -> None:
         names = {ref for p in plans for ref in p.labels if isinstance(ref, str)}
@@ -667,7 +732,7 @@ class Engine:
             contact.updated_at = self.now
             if contact.email_consent and not contact.email_consent_date:
                 contact.email_consent_date = self.now
-        Contact.objects.bulk_create(new, batch_size=BATCH)
+        insert(Contact, new, ids=True)
         self.reconciler.created(
             {p.row.number: p.obj.pk for p in plans if p.outcome == RowOutcome.CREATED}
         )
@@ -682,7 +747,7 @@ class Engine:
             for structure in new:
                 structure.name_normalized = normalize_name(structure.name)
                 structure.updated_at = self.now
-            Structure.objects.bulk_create(new, batch_size=BATCH)
+            insert(Structure, new, ids=True)
         changed: dict[int, Any] = {}
         fields: set[str] = set()
         for plan in live:
@@ -705,31 +770,28 @@ class Engine:
                 if model is Contact
                 else ["name_normalized"]
             )
-            model.objects.bulk_update(
-                list(changed.values()), sorted(fields | {"updated_at", *normalized}),
-                batch_size=500,
-            )  # fmt: skip
+            update(model, list(changed.values()), sorted(fields | {"updated_at", *normalized}))
         self._resolve_labels(live)
         link_model, column = (
             (ContactLabel, "contact") if model is Contact else (StructureLabel, "structure")
         )
-        link_model.objects.bulk_create(
+        insert(
+            link_model,
             [
                 link_model(organization=self.organization, label_id=label_id,
                            origin=LabelOrigin.MANUAL, created_at=self.now, **{column: p.obj})
                 for p in live
                 for label_id in p.added_labels
             ],
-            batch_size=BATCH,
         )  # fmt: skip
-        GroupMembership.objects.bulk_create(
+        insert(
+            GroupMembership,
             [
                 GroupMembership(organization=self.organization, group_id=p.added_group,
                                 added_at=self.now, **{column: p.obj})
                 for p in live
                 if p.added_group
             ],
-            batch_size=BATCH,
         )  # fmt: skip
         self._write_external_ids(live, model)
         events = []
@@ -743,7 +805,7 @@ class Engine:
                 action, changes = AuditEvent.Action.UPDATE, plan.changes
             else:
                 continue
-            events.append(AuditEvent(**self._event_fields(plan.obj, action), changes=changes))
+            events.append(self._event(plan.obj, action, changes))
         return events
 
     def _write_external_ids(self, plans: list[Plan], model: type[models.Model]) -> None:
@@ -819,7 +881,7 @@ class Engine:
             obj.label_id = self._named(InteractionLabel, "label", values.get("label"))
             obj.status = obj.status or types[obj.type_id]
             obj.source_type, obj.source_id, obj.recorded_by = source_type, self.imp.pk, user
-        Interaction.objects.bulk_create([p.obj for p in live], batch_size=BATCH)
+        insert(Interaction, [p.obj for p in live], ids=True)
         self._write_external_ids(live, Interaction)
         names = dict(InteractionType.objects.for_org(self.organization).values_list("pk", "name"))
         for plan in live:
@@ -851,15 +913,15 @@ class Engine:
         )
         for plan in live:
             plan.obj.campaign = campaigns.get(plan.obj.campaign_id)
-        Payment.objects.bulk_create([p.obj for p in live], batch_size=BATCH)
+        insert(Payment, [p.obj for p in live], ids=True)
         self._resolve_labels(live)
-        PaymentLabel.objects.bulk_create(
+        insert(
+            PaymentLabel,
             [
                 PaymentLabel(organization=self.organization, payment=p.obj, label_id=label_id)
                 for p in live
                 for label_id in dict.fromkeys(p.added_labels)
             ],
-            batch_size=BATCH,
         )
         settings = payment_settings(self.organization)
         periods = []
@@ -876,10 +938,11 @@ class Engine:
                                      payment=obj, start_date=start, end_date=end,
                                      created_at=self.now)
                 )  # fmt: skip
-        MembershipPeriod.objects.bulk_create(periods, batch_size=BATCH)
+        insert(MembershipPeriod, periods)
         payment_type = self._payment_type()
         payment_ct = self.content_types[Payment]
-        Interaction.objects.bulk_create(
+        insert(
+            Interaction,
             [
                 Interaction(
                     organization=self.organization, contact_id=p.obj.payer_contact_id,
@@ -892,7 +955,6 @@ class Engine:
                 for p in live
                 if p.obj.status in INTERACTION_STATUSES
             ],
-            batch_size=BATCH,
         )  # fmt: skip
         for plan in live:
             obj = plan.obj
@@ -939,12 +1001,11 @@ class Engine:
             error = plan.outcome == RowOutcome.ERROR
             has_object = plan.obj is not None and plan.obj.pk and not error
             rows.append(
-                ImportRow(
-                    organization=self.organization,
-                    import_run=self.imp,
+                fresh(
+                    self.row_template,
                     row_number=plan.row.number,
                     outcome=plan.outcome,
-                    object_type=content_type if has_object else None,
+                    object_type_id=content_type.pk if has_object else None,
                     object_id=plan.obj.pk if has_object else None,
                     errors=plan.row.errors,
                     cells=plan.row.cells if error else [],
@@ -952,4 +1013,4 @@ class Engine:
                     added=added,
                 )
             )
-        ImportRow.objects.bulk_create(rows, batch_size=BATCH)
+        insert(ImportRow, rows)
