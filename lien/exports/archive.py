@@ -74,6 +74,34 @@ class Dump:
     convert: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # a field's column, if renamed
 
+    @property
+    def title(self) -> str:
+        return TITLES.get(self.name, self.name)
+
+
+TITLES = {
+    "contacts.csv": "Contacts",
+    "structures.csv": "Structures",
+    "liens_contacts_structures.csv": "Liens contact – structure",
+    "foyers.csv": "Foyers",
+    "etiquettes.csv": "Étiquettes",
+    "etiquettes_contacts.csv": "Étiquettes des contacts",
+    "etiquettes_structures.csv": "Étiquettes des structures",
+    "champs_personnalises.csv": "Champs personnalisés",
+    "groupes.csv": "Groupes",
+    "membres_groupes.csv": "Membres des groupes",
+    "types_interaction.csv": "Types d'interaction",
+    "categories_interaction.csv": "Catégories d'interaction",
+    "libelles_interaction.csv": "Libellés d'interaction",
+    "interactions.csv": "Interactions",
+    "campagnes.csv": "Campagnes",
+    "paiements.csv": "Paiements",
+    "etiquettes_paiements.csv": "Étiquettes des paiements",
+    "periodes_adhesion.csv": "Périodes d'adhésion",
+    "segments.csv": "Segments",
+    "identifiants_externes.csv": "Identifiants externes (HelloAsso, fichiers importés…)",
+}
+
 
 CONTACT_FIELDS = [
     "civility", "first_name", "last_name", "email", "email2", "mobile", "phone", "street",
