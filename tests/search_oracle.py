@@ -25,6 +25,7 @@ from lien.contacts.models import (
     Structure,
 )
 from lien.contacts.normalize import normalize_contact_fields, normalize_email, normalize_name
+from lien.contacts.stats import refresh_contact_stats
 from lien.interactions.models import Interaction, InteractionLabel, InteractionType
 from lien.payments.models import Campaign, MembershipPeriod, Payment
 from lien.search import dates
@@ -207,6 +208,8 @@ def build(organization, seed: int, size: int = 24) -> Dataset:
         )  # fmt: skip
         people[contact_id].periods.append((start, end))
     MembershipPeriod.objects.bulk_create(periods)
+    # Rows went in around the services (as the generator's do): aggregates computed once.
+    refresh_contact_stats(org)
     return Dataset(
         organization=org,
         people=people,

@@ -291,6 +291,79 @@ def test_each_criterion_matches_the_python_reading(data, draws):
     assert got == expected_ids(data, node), node
 
 
+def aggregate_shortcuts(data):
+    """Criteria the engine answers from per-contact aggregates (Contact.stat_*, the yearly
+    interaction counts) rather than from the rows: same meaning, checked the same way."""
+    years = st.one_of(
+        st.builds(lambda year: {"type": "year", "year": year}, st.integers(2022, 2027)),
+        st.builds(lambda kind: {"type": kind, "unit": "year"}, st.sampled_from(
+            ["this", "previous", "following"]
+        )),
+        st.builds(
+            lambda a, b: {"type": "between", "from": f"{min(a, b)}-01-01",
+                          "to": f"{max(a, b)}-12-31"},
+            st.integers(2022, 2027), st.integers(2022, 2027),
+        ),
+    )  # fmt: skip
+    status = st.sampled_from([None, ["active"], "active"])
+
+    def where(period=None, state=None):
+        return {
+            **({"period": period} if period else {}),
+            **({"status": state} if state else {}),
+        }
+
+    count = st.builds(
+        lambda op, value, period, state: {
+            "field": "interactions.count", "op": op, "value": value,
+            "where": where(period, state),
+        },
+        NUMBER_OPS, st.integers(0, 5), st.one_of(st.none(), years), status,
+    )  # fmt: skip
+    dated = st.builds(
+        lambda field, op, value, state: {
+            "field": field, "op": op, "value": value,
+            "where": where(None, state if field == "interactions.last" else None),
+        },
+        st.sampled_from(["interactions.first", "interactions.last", "payments.first",
+                         "payments.last", "membership.end"]),
+        DATE_OPS, DATE_VALUES, status,
+    )  # fmt: skip
+    amounts = st.builds(
+        lambda field, op, value, paid: {
+            "field": field, "op": op,
+            "value": int(value) if field == "payments.count" else value,
+            "where": {"statuses": ["paye"], "role": "payer"} if paid else {},
+        },
+        st.sampled_from(["payments.total", "payments.count", "payments.max"]),
+        NUMBER_OPS, st.sampled_from([0, 1, 5, 20, 50, 120.5, 400]), st.booleans(),
+    )  # fmt: skip
+    gap = st.builds(
+        lambda op, days: {"field": "interactions.gap", "op": op, "value": days},
+        st.sampled_from(["gt", "gte", "lt", "lte"]), st.integers(0, 400),
+    )  # fmt: skip
+    membership = st.builds(
+        lambda statuses, op, on: {
+            "field": "membership.status", "op": op, "value": statuses,
+            **({"where": {"on": on}} if on else {}),
+        },
+        st.lists(st.sampled_from(["a_jour", "a_renouveler", "a_venir", "expire", "jamais"]),
+                 min_size=1, unique=True),
+        st.sampled_from(["in", "not_in"]), st.one_of(st.none(), DATE_VALUES),
+    )  # fmt: skip
+    return st.one_of(count, dated, amounts, gap, membership)
+
+
+@SETTINGS
+@given(st.data())
+def test_criteria_read_from_aggregates_match_the_python_reading(data, draws):
+    node = draws.draw(aggregate_shortcuts(data))
+
+    got = set(search(data.organization, node, today=TODAY).values_list("pk", flat=True))
+
+    assert got == expected_ids(data, node), node
+
+
 @SETTINGS
 @given(st.data())
 def test_nested_trees_match_the_python_reading(data, draws):

@@ -98,6 +98,22 @@ class Contact(TenantModel):
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
     updated_at = models.DateTimeField(_("modifié le"), default=timezone.now)
 
+    # Per-contact aggregates for the advanced search, kept exact by the services that write
+    # interactions, payments and membership periods (lien/contacts/stats.py): a criterion
+    # without restriction reads one indexed column instead of millions of related rows.
+    stat_interactions = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    stat_first_interaction_at = models.DateTimeField(null=True, editable=False)
+    stat_last_interaction_at = models.DateTimeField(null=True, editable=False)
+    stat_last_active_at = models.DateTimeField(null=True, editable=False)
+    stat_payments = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    stat_paid_cents = models.BigIntegerField(default=0, db_default=0, editable=False)
+    stat_max_paid_cents = models.BigIntegerField(null=True, editable=False)
+    stat_first_paid_on = models.DateField(null=True, editable=False)
+    stat_last_paid_on = models.DateField(null=True, editable=False)
+    stat_membership_min_end = models.DateField(null=True, editable=False)
+    stat_membership_max_end = models.DateField(null=True, editable=False)
+    stat_membership_max_start = models.DateField(null=True, editable=False)
+
     objects = ContactQuerySet.as_manager()
 
     class Meta:
@@ -117,6 +133,16 @@ class Contact(TenantModel):
             models.Index(fields=["organization", "postal_code"], name="contact_org_postal"),
             models.Index(fields=["organization", "-updated_at"], name="contact_org_updated"),
             models.Index(fields=["organization", "-created_at"], name="contact_org_created"),
+            *(
+                models.Index(fields=["organization", f"stat_{field}"], name=f"contact_org_s_{name}")
+                for field, name in (
+                    ("last_interaction_at", "last"),
+                    ("last_active_at", "active"),
+                    ("paid_cents", "paid"),
+                    ("last_paid_on", "lastpaid"),
+                    ("membership_max_end", "memberend"),
+                )
+            ),
         ]
 
     def __str__(self) -> str:

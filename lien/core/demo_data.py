@@ -37,6 +37,7 @@ from lien.contacts.models import (
     StructureLabel,
 )
 from lien.contacts.normalize import normalize_name
+from lien.contacts.stats import refresh_contact_stats
 from lien.core.models import Organization
 from lien.interactions.defaults import PAYMENT_TYPE, seed_interaction_types
 from lien.interactions.models import (
@@ -923,4 +924,7 @@ def build_community(
         if structure_ids and i % 3 == 0:
             member_rows.append((group.pk, None, rng.choice(structure_ids), now))
     writer.insert(GroupMembership, GROUP_MEMBER_COLUMNS, member_rows)
+    # Rows went in around the services: the search aggregates are computed once, at the end.
+    progress("agrégats par contact")
+    refresh_contact_stats(org)
     return {table: stat.rows for table, stat in writer.stats.items()}

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from lien.contacts.models import Contact, Structure
+from lien.contacts.stats import refresh_contact_stats
 from lien.core.audit import Actor, diff, record_event, snapshot
 from lien.core.models import AuditEvent, Organization
 from lien.core.params import as_id
@@ -40,6 +41,10 @@ SOURCE_OWNERS = {
 }
 FIELDS = ["occurred_at", "type", "category", "label", "description", "structure", "status"]
 BULK_BATCH = 1000
+
+
+# The per-contact aggregates these services keep exact (lien/contacts/stats.py).
+STATS = ("interactions", "years")
 
 
 def _actor_user(actor: Actor):
@@ -333,6 +338,7 @@ def record_interaction(
         source_id=source_object.pk if source_object else None,
         **values,
     )
+    refresh_contact_stats(organization, [contact.pk], families=STATS)
     record_event(
         organization=organization,
         actor=actor,
@@ -390,6 +396,7 @@ def record_interactions(
         ],
         batch_size=BULK_BATCH,
     )
+    refresh_contact_stats(organization, [pk for pk, _, _ in contacts], families=STATS)
     names = {pk: f"{first} {last}".strip() for pk, first, last in contacts}
     content_type = ContentType.objects.get_for_model(Interaction)
     summary = {"type": [None, values["type"].name]}
@@ -457,9 +464,13 @@ def update_interaction(
         values["contact"] = _check_contact(organization, changes["contact"])
     if "description" in changes:
         values["description"] = changes["description"] or ""
+    before_contact = interaction.contact_id
     for field, value in values.items():
         setattr(interaction, field, value)
     interaction.save()
+    refresh_contact_stats(
+        organization, [before_contact, interaction.contact_id], families=STATS
+    )
     delta = diff(before, snapshot(interaction, FIELDS + ["contact"]))
     if delta:
         record_event(
@@ -485,13 +496,19 @@ def delete_interaction(
         target=interaction,
         changes={"contact": [str(interaction.contact), None]},
     )
+    contact_id = interaction.contact_id
     interaction.delete()
+    refresh_contact_stats(organization, [contact_id], families=STATS)
 
 
 @transaction.atomic
 def remove_for_source(*, organization: Organization, source_object: models.Model) -> int:
     """When a payment, emailing or form goes, its interactions go too."""
-    return Interaction.objects.for_org(organization).created_by_source(source_object).delete()[0]
+    rows = Interaction.objects.for_org(organization).created_by_source(source_object)
+    contact_ids = list(rows.values_list("contact_id", flat=True).distinct())
+    removed = rows.delete()[0]
+    refresh_contact_stats(organization, contact_ids, families=STATS)
+    return removed
 
 
 class InvalidItems(ValidationError):
@@ -627,6 +644,7 @@ def record_interactions_items(
     if invalid:
         raise InvalidItems(dict(sorted(invalid.items())))
     created = Interaction.objects.bulk_create(rows, batch_size=BULK_BATCH)
+    refresh_contact_stats(organization, {row.contact_id for row in rows}, families=STATS)
     content_type = ContentType.objects.get_for_model(Interaction)
     AuditEvent.objects.bulk_create(
         [

@@ -21,6 +21,7 @@ from django.utils import timezone
 from lien.contacts.custom_fields import clean_custom_values
 from lien.contacts.models import Contact, CustomField, Label, Structure
 from lien.contacts.services import resolve_labels
+from lien.contacts.stats import refresh_contact_stats
 from lien.core.audit import Actor, diff, record_event, snapshot
 from lien.core.models import AuditEvent, Membership, Organization
 from lien.core.params import as_id
@@ -671,10 +672,12 @@ def _write_payment(
         )
     from lien.payments.labels import apply_label_rules
 
+    people = touched | before_people | _people(payment)
+    refresh_contact_stats(organization, people)
     apply_label_rules(
         organization=organization,
         actor=actor,
-        contact_ids=sorted(touched | before_people | _people(payment)),
+        contact_ids=sorted(people),
         structure_ids=sorted(
             {pk for pk in (before_payer_structure, payment.payer_structure_id) if pk}
         ),
@@ -740,6 +743,7 @@ def delete_payment(*, organization: Organization, actor: Actor, payment: Payment
         source_id=payment.pk,
     ).delete()
     payment.delete()
+    refresh_contact_stats(organization, people)
     from lien.payments.labels import apply_label_rules
 
     apply_label_rules(

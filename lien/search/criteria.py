@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -54,6 +55,7 @@ from lien.interactions.defaults import (
     EMAILING_RECEIVED_TYPE,
 )
 from lien.interactions.models import (
+    ContactInteractionYear,
     Interaction,
     InteractionCategory,
     InteractionLabel,
@@ -827,7 +829,29 @@ class RelatedAggregate(Criterion):
             .values("cid")
         )
 
+    def stat(self, node: dict) -> str | None:
+        """The contact's aggregate column (lien/contacts/stats.py) holding this measure for
+        this `where`, if there is one: then the criterion reads a column, not the rows."""
+        return None
+
+    def compile_stat(self, column: str, node: dict, path: str, ctx: SearchContext) -> Q:
+        op = node["op"]
+        if self.measure in ("first", "last"):
+            span = None if op in NO_VALUE_OPS else _span(node["value"], path, ctx)
+            return date_q(column, op, span, is_datetime=self.date_is_datetime)
+        if self.measure == "gap":
+            count, first, last = column.split(",")
+            spread = ExpressionWrapper(Epoch(last) - Epoch(first), output_field=FloatField())
+            return Q(**{f"{count}__gte": 2}) & _gap_q(op, node["value"], spread, F(count))
+        value = node["value"] if self.measure == "count" else _amount_cents(node, path)
+        if self.measure == "max":  # no payment, no largest one: never matches
+            return Q(**{f"{column}__isnull": False}) & _number_q(column, op, value)
+        return _number_q(column, op, value)
+
     def compile(self, node, path, ctx):
+        column = self.stat(node)
+        if column:
+            return self.compile_stat(column, node, path, ctx)
         rows = self.rows(node, path, ctx)
         op = node["op"]
         has_any = Q(pk__in=self._owners(rows))
@@ -875,15 +899,30 @@ class RelatedAggregate(Criterion):
             return Q(pk__in=grouped)
         if self.measure == "count":
             value = node["value"]
+            # « At least one » and « none » need no counting: a plain (anti) semi-join.
+            if (op, value) in (("gte", 1), ("gt", 0), ("ne", 0)):
+                return has_any
+            if (op, value) in (("eq", 0), ("lt", 1), ("lte", 0)):
+                return ~has_any
             expression = Count("pk")
+        elif self.measure == "max":
+            # The largest is ≥ X when one row is ≥ X: rows read through the amount index,
+            # without grouping every contact's rows.
+            value = _amount_cents(node, path)
+            column = self.amount_column
+            above = {"gt": "gt", "gte": "gte", "lt": "gte", "lte": "gt", "eq": "gt", "ne": "gt"}
+            beyond = Q(pk__in=self._owners(rows.filter(**{f"{column}__{above[op]}": value})))
+            if op in ("gt", "gte"):
+                return beyond
+            if op in ("lt", "lte"):
+                return has_any & ~beyond
+            reached = Q(pk__in=self._owners(rows.filter(**{column: value}))) & ~beyond
+            return reached if op == "eq" else has_any & ~reached
         elif self.measure == "sum":
             value = _amount_cents(node, path)
             expression = Sum(self.amount_column)
-        else:
-            value = _amount_cents(node, path)
-            expression = Max(self.amount_column)
         q = Q(pk__in=self._grouped(rows, expression, op, value))
-        if COMPARE[op](0, value) and self.measure != "max":
+        if COMPARE[op](0, value):
             q |= ~has_any  # none at all counts as 0
         return q
 
@@ -908,13 +947,14 @@ class RelatedAggregate(Criterion):
         return ""
 
 
-def _gap_q(op: str, days: int) -> Q:
+def _gap_q(op: str, days: int, spread=None, n=None) -> Q:
     """Average gap (spread / (n - 1)) compared with `days`, without dividing."""
     from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
 
     classes = {"gt": GreaterThan, "gte": GreaterThanOrEqual, "lt": LessThan, "lte": LessThanOrEqual}
-    bound = (F("n") - 1) * Value(days * 86400.0, output_field=FloatField())
-    return Q(classes[op](F("spread"), bound))
+    n = F("n") if n is None else n
+    bound = (n - 1) * Value(days * 86400.0, output_field=FloatField())
+    return Q(classes[op](F("spread") if spread is None else spread, bound))
 
 
 class InteractionAggregate(RelatedAggregate):
@@ -922,6 +962,61 @@ class InteractionAggregate(RelatedAggregate):
     date_column = "occurred_at"
     where_keys = ("types", "categories", "labels", "status", "period")
     right = ("view", "interactions")
+
+    def stat(self, node):
+        where = {k: v for k, v in (node.get("where") or {}).items() if v not in (None, [], "")}
+        if not where:
+            return {
+                "count": "stat_interactions",
+                "first": "stat_first_interaction_at",
+                "last": "stat_last_interaction_at",
+                "gap": "stat_interactions,stat_first_interaction_at,stat_last_interaction_at",
+            }[self.measure]
+        status = where.get("status")
+        if set(where) == {"status"} and status in ("active", ["active"]) and self.measure == "last":
+            return "stat_last_active_at"
+        return None
+
+    def _whole_years(self, node, path, ctx) -> tuple[list[int], str] | None:
+        """A count over whole calendar years (« en 2024 », « l'an dernier »), of all or of
+        active interactions: the years and the ContactInteractionYear column that answer."""
+        where = {k: v for k, v in (node.get("where") or {}).items() if v not in (None, [], "")}
+        status = where.pop("status", None)
+        if self.measure != "count" or set(where) != {"period"}:
+            return None
+        if status not in (None, "active", ["active"]):
+            return None
+        span = _span(where["period"], f"{path}.where.period", ctx)
+        if not (span.start and span.end):
+            return None
+        if (span.start.month, span.start.day, span.end.month, span.end.day) != (1, 1, 12, 31):
+            return None
+        return list(range(span.start.year, span.end.year + 1)), "active" if status else (
+            "interactions"
+        )
+
+    def compile(self, node, path, ctx):
+        years = self._whole_years(node, path, ctx)
+        if years is None:
+            return super().compile(node, path, ctx)
+        years, column = years
+        op, value = node["op"], node["value"]
+        rows = ContactInteractionYear.objects.for_org(ctx.organization).filter(
+            year__in=years, **{f"{column}__gt": 0}
+        )
+        has_any = Q(pk__in=rows.values("contact_id"))
+        if len(years) == 1:  # one row per contact: its count is the total
+            q = Q(pk__in=rows.filter(_number_q(column, op, value)).values("contact_id"))
+        else:
+            totals = (
+                rows.values("contact_id")
+                .order_by()
+                .annotate(total=Sum(column))
+                .filter(_number_q("total", op, value))
+                .values("contact_id")
+            )
+            q = Q(pk__in=totals)
+        return q | ~has_any if COMPARE[op](0, value) else q
 
     def rows(self, node, path, ctx):
         where = node.get("where") or {}
@@ -977,6 +1072,22 @@ class PaymentAggregate(RelatedAggregate):
     amount_column = "amount_cents"
     where_keys = ("kinds", "campaigns", "statuses", "methods", "period", "role")
     right = ("view", "payments")
+
+    def stat(self, node):
+        where = {k: v for k, v in (node.get("where") or {}).items() if v not in (None, [], "")}
+        if where.get("role", "payer") == "payer":
+            where.pop("role", None)
+        if where.get("statuses") in ([Payment.Status.PAID], Payment.Status.PAID):
+            where.pop("statuses")
+        if where:
+            return None
+        return {
+            "count": "stat_payments",
+            "sum": "stat_paid_cents",
+            "max": "stat_max_paid_cents",
+            "first": "stat_first_paid_on",
+            "last": "stat_last_paid_on",
+        }[self.measure]
 
     def rows(self, node, path, ctx):
         where = node.get("where") or {}
@@ -1073,11 +1184,14 @@ class MembershipStatusCriterion(Criterion):
         def having(**filters) -> Q:
             return Q(pk__in=periods.filter(**filters).values("contact_id").order_by())
 
+        # Only « a period covers the day » reads the periods (the few ending after the day);
+        # the rest are the contact's aggregates: the latest end, the latest start, the
+        # earliest end (lien/contacts/stats.py).
         covering = having(start_date__lte=day, end_date__gte=day)
-        lasting = having(end_date__gte=day + dt.timedelta(days=renewal))
-        upcoming = having(start_date__gt=day)
-        past = having(end_date__lt=day)
-        any_period = having()
+        lasting = Q(stat_membership_max_end__gte=day + dt.timedelta(days=renewal))
+        upcoming = Q(stat_membership_max_start__gt=day)
+        past = Q(stat_membership_min_end__lt=day)
+        any_period = Q(stat_membership_max_end__isnull=False)
         conditions = {
             "a_jour": covering & lasting,
             "a_renouveler": covering & ~lasting,
@@ -1103,6 +1217,11 @@ class MembershipEndCriterion(RelatedAggregate):
     date_column = "end_date"
     date_is_datetime = False
     right = ("view", "payments")
+
+    def stat(self, node):
+        return {"first": "stat_membership_min_end", "last": "stat_membership_max_end"}.get(
+            self.measure
+        )
 
     def rows(self, node, path, ctx):
         return MembershipPeriod.objects.for_org(ctx.organization).annotate(cid=F("contact_id"))
