@@ -17,6 +17,8 @@ Each format runs once, in its own child process, so that its peak memory
 the seconds, rows/s, the file size, the child's resident memory before the export and
 its peak. Exports are long: one run of each is the measure (no warm-up, no median).
 ``--limit`` exports the first N contacts only (a quick look, or the smoke test).
+``--formats zip`` times « Exporter toutes mes données » instead: every table of the
+association, one CSV each, into a ZIP (rows/s over all files).
 A JSON summary goes to ``--out`` (gitignored).
 """
 
@@ -39,7 +41,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the bench package importa
 from bench.harness import Result, setup_django, write_results  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "out"
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "xlsx", "zip")  # zip: the whole data set (« toutes mes données »)
 
 
 def _rss_mb() -> float:
@@ -106,9 +108,46 @@ def run_export(
     }
 
 
+def run_archive(database_url: str | None, slug: str, *_ignored) -> dict:
+    """« Exporter toutes mes données » as the administrator, in this process; its measures."""
+    setup_django(database_url)
+    from django.db import connection
+
+    from lien.core.models import Membership, Organization
+    from lien.exports.archive import write_archive
+
+    organization = Organization.objects.get(slug=slug)
+    admin = (
+        Membership.objects.for_org(organization)
+        .filter(profile__name="Administrateur", is_active=True)
+        .select_related("profile", "user")
+        .first()
+    )
+    start_rss = _rss_mb()
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        counts = write_archive(out, organization=organization, membership=admin)
+        seconds = time.perf_counter() - started
+        size = out.seek(0, os.SEEK_END)
+    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, _rss_mb(), start_rss)
+    rows = sum(counts.values())
+    return {
+        "format": "zip",
+        "vendor": connection.vendor,
+        "columns": len(counts),
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds) if seconds else 0,
+        "file_mb": round(size / 1024 / 1024, 1),
+        "start_rss_mb": round(start_rss, 1),
+        "peak_rss_mb": round(peak_mb, 1),
+        "files": counts,
+    }
+
+
 def _child(queue, *args) -> None:
     try:
-        queue.put(run_export(*args))
+        queue.put((run_archive if args[2] == "zip" else run_export)(*args))
     except BaseException as error:  # told to the parent, which fails with it
         queue.put({"error": repr(error)})
 
@@ -117,7 +156,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=None, help="sinon DATABASE_URL ou SQLite")
     parser.add_argument("--slug", default="bench-1000000")
-    parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--formats", default="csv,xlsx", help="csv,xlsx,zip")
     parser.add_argument("--columns", choices=["default", "all"], default="default")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -127,7 +166,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for fmt in [f for f in args.formats.split(",") if f in FORMATS]:
         call = (args.database_url, args.slug, fmt, args.columns, args.limit)
         if args.in_process:
-            found = run_export(*call)
+            found = (run_archive if fmt == "zip" else run_export)(*call)
         else:
             # A fresh process per format: ru_maxrss is a high-water mark of the process.
             context = multiprocessing.get_context("spawn")
@@ -141,7 +180,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         measures.append(found)
         print(
             f"{found['format']:4} {found['vendor']:10} {found['rows']:>9,} lignes "
-            f"× {found['columns']} colonnes  {found['seconds']:>7.1f} s  "
+            f"× {found['columns']} {'fichiers' if fmt == 'zip' else 'colonnes'}  "
+            f"{found['seconds']:>7.1f} s  "
             f"{found['rows_per_s']:>7,} lignes/s  fichier {found['file_mb']} Mo  "
             f"RSS {found['start_rss_mb']} → pic {found['peak_rss_mb']} Mo",
             flush=True,
@@ -152,7 +192,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         results = [
             Result(
                 m["format"],
-                f"Export des contacts ({m['format'].upper()})",
+                "Toutes les données (ZIP)"
+                if m["format"] == "zip"
+                else f"Export des contacts ({m['format'].upper()})",
                 f"{m['rows_per_s']} lignes/s, pic {m['peak_rss_mb']} Mo",
                 m["rows"],
                 [m["seconds"] * 1000],

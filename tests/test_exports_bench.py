@@ -38,3 +38,8 @@ def test_export_benchmark_measures_csv_and_xlsx(tmp_path, capsys):
     assert "lignes/s" in printed and "pic" in printed
     summary = json.loads((tmp_path / f"export-{measures[0]['vendor']}.json").read_text())
     assert [r["key"] for r in summary["results"]] == ["csv", "xlsx"]
+
+    # And the whole data set as a ZIP
+    (archive,) = main(["--slug", "bench-exp", "--in-process", "--formats", "zip",
+                       "--out", str(tmp_path)])  # fmt: skip
+    assert archive["files"]["contacts.csv"] == 120  # the trash included: all the data
