@@ -206,3 +206,16 @@ def test_trashed_contacts_are_not_matched(org, people):
         candidates=[Candidate(key=1, source="import:adherents", external_id="A-17")],
     )
     assert match.status == NEW
+
+
+@pytest.mark.django_db
+def test_a_forgetful_reconciler_finds_written_people_in_the_database(org):
+    reconciler = Reconciler(organization=org)
+    [first] = reconciler.match([Candidate(key=1, emails=["a@x.fr"], first_name="Ana")])
+    contact = contacts.create_contact(
+        organization=org, actor=ACTOR, data={"first_name": "Ana", "email": "a@x.fr"}
+    )
+    reconciler.created({1: contact.pk})
+    reconciler.forget()
+    [second] = reconciler.match([Candidate(key=2, emails=["A@x.fr"], last_name="Roy")])
+    assert (first.status, second.status, second.contact_id) == (NEW, MATCHED, contact.pk)

@@ -675,6 +675,7 @@ class Engine:
         events = writer(plans)
         self._write_import_rows(plans)
         insert(AuditEvent, events)
+        self.reconciler.forget()
 
     def _create_choices(self) -> None:
         """« Créer les choix manquants »: the file's new values join the field's choices."""

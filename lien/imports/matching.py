@@ -296,6 +296,15 @@ class Reconciler:
         if c.source and c.external_id:
             self._by_external.setdefault((c.source, c.external_id), person)
 
+    def forget(self) -> None:
+        """Drop the memory of earlier batches once they are written: their people are in
+        the database now, where the next batch finds them by the same rules (a run's
+        memory stays one chunk deep, whatever the file's size)."""
+        self._by_email.clear()
+        self._by_name.clear()
+        self._by_external.clear()
+        self._people.clear()
+
     def created(self, contact_ids: dict[Any, int]) -> None:
         """The new people (by the key of their first candidate) now have these contacts."""
         for key, pk in contact_ids.items():

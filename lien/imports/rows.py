@@ -143,7 +143,7 @@ def french_e164(text: str, region: str) -> str:
     return "+33" + digits[1:] if FRENCH_NUMBER.fullmatch(digits) else ""
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=20_000)
 def _phone(text: str, region: str) -> str:
     """The phone check, once per distinct number and country (files repeat them)."""
     if french_e164(text, region):
