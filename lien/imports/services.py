@@ -57,13 +57,22 @@ from lien.contacts.models import (
     Structure,
     StructureLabel,
 )
-from lien.contacts.normalize import normalize_contact_fields, normalize_name
+from lien.contacts.normalize import normalize_name
 from lien.contacts.services import _reprs
 from lien.core.audit import Actor
 from lien.core.models import ActorKind, AuditEvent, Job, Membership, Organization
 from lien.core.rights import can
 from lien.imports import headers as header_rules
-from lien.imports.engine import RECORD_MODELS, Engine, Plan, _plain, import_actor
+from lien.imports.engine import (
+    RECORD_MODELS,
+    Engine,
+    Plan,
+    _plain,
+    import_actor,
+    insert,
+    normalize_contact,
+    update,
+)
 from lien.imports.files import FileError, open_table
 from lien.imports.models import (
     Import,
@@ -519,14 +528,14 @@ def check_import(*, imp: Import, progress: Progress | None = None) -> dict[str, 
                 for outcome, count in _counts(plans).items():
                     totals[outcome] += count
                 errors = [p for p in plans if p.outcome == RowOutcome.ERROR]
-                ImportRow.objects.bulk_create(
+                insert(
+                    ImportRow,
                     [
                         ImportRow(organization=organization, import_run=imp,
                                   row_number=p.row.number, outcome=RowOutcome.ERROR,
                                   is_check=True, errors=p.row.errors, cells=p.row.cells)
                         for p in errors
                     ],
-                    batch_size=1000,
                 )  # fmt: skip
                 done += len(chunk)
                 if progress:
@@ -858,7 +867,7 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
         if fields:
             for record in records.values():
                 if model is Contact:
-                    normalize_contact_fields(record)
+                    normalize_contact(record)
                 else:
                     record.name_normalized = normalize_name(record.name)
                 record.updated_at = now
@@ -868,9 +877,7 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
                 else ["name_normalized"]
             )
             changed = [records[pk] for pk in changes]
-            model.objects.bulk_update(
-                changed, sorted(fields | {"updated_at", *extra}), batch_size=500
-            )
+            update(model, changed, sorted(fields | {"updated_at", *extra}))
             restored = len(changed)
             events += [
                 event(model, r.pk, str(r), AuditEvent.Action.UPDATE, changes[r.pk]) for r in changed
@@ -966,7 +973,7 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
         apply_label_rules(
             organization=organization, actor=undo_actor, contact_ids=sorted(contacts_to_rule)
         )
-    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    insert(AuditEvent, events)
     imp.status = Import.Status.UNDONE
     imp.undone_at = now
     imp.message = (
