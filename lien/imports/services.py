@@ -751,6 +751,11 @@ def _touched(imp: Import) -> _Touched:
     return _Touched(rows, created, updated)
 
 
+def _batches(ids: list[int], size: int = 5000):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
 def undo_blockers(*, organization: Organization, imp: Import) -> list[str]:
     """The records changed by someone else since the import (they block its undo)."""
     touched = _touched(imp)
@@ -760,48 +765,59 @@ def undo_blockers(*, organization: Organization, imp: Import) -> list[str]:
     blockers: list[str] = []
     for model in {*touched.created, *touched.updated}:
         ids = touched.created.get(model, set()) | touched.updated.get(model, set())
-        if not ids:
-            continue
         content_type = ContentType.objects.get_for_model(model)
-        events = (
-            AuditEvent.objects.for_org(organization)
-            .filter(target_type=content_type, target_id__in=ids, created_at__gte=since)
-            .exclude(own | automatic)
-            .select_related("actor_user")
-            .order_by("target_id", "created_at")
-        )
         seen: set[int] = set()
-        for event in events[:200]:
-            if event.target_id in seen:
-                continue
-            seen.add(event.target_id)
-            blockers.append(
-                f"{model._meta.verbose_name.capitalize()} « {event.target_repr} » (n°"
-                f"{event.target_id}) : {event.get_action_display().lower()} le "
-                f"{timezone.localtime(event.created_at):%d/%m/%Y à %H:%M} par "
-                f"{event.actor_display}."
+        for part in _batches(sorted(ids)):
+            events = (
+                AuditEvent.objects.for_org(organization)
+                .filter(target_type=content_type, target_id__in=part, created_at__gte=since)
+                .exclude(own | automatic)
+                .select_related("actor_user")
+                .order_by("target_id", "created_at")
             )
-    contacts = touched.created.get(Contact, set())
+            for event in events[:200]:
+                if event.target_id in seen or len(seen) >= 200:
+                    continue
+                seen.add(event.target_id)
+                blockers.append(
+                    f"{model._meta.verbose_name.capitalize()} « {event.target_repr} » (n°"
+                    f"{event.target_id}) : {event.get_action_display().lower()} le "
+                    f"{timezone.localtime(event.created_at):%d/%m/%Y à %H:%M} par "
+                    f"{event.actor_display}."
+                )
+    contacts = sorted(touched.created.get(Contact, set()))
     if contacts:
         payment_ct = ContentType.objects.get_for_model(Payment)
-        mine_payments = set(touched.created.get(Payment, set()))
-        others = (
-            Payment.objects.for_org(organization)
-            .filter(Q(payer_contact_id__in=contacts) | Q(beneficiary_id__in=contacts))
-            .exclude(pk__in=mine_payments)
-            .values_list("pk", "payer_contact_id")[:50]
+        # The payments this import created, as a subquery (no list of ids to send).
+        mine = (
+            ImportRow.objects.filter(
+                import_run=imp, is_check=False, outcome=RowOutcome.CREATED
+            ).values("object_id")
+            if imp.target == ImportTarget.PAYMENTS
+            else Payment.objects.none().values("pk")
         )
-        for pk, contact_id in others:
-            blockers.append(f"Le paiement n°{pk} a été ajouté depuis au contact n°{contact_id}.")
-        interactions = (
-            Interaction.objects.for_org(organization)
-            .filter(contact_id__in=contacts)
-            .exclude(source_type=ContentType.objects.get_for_model(Import), source_id=imp.pk)
-            .exclude(source_type=payment_ct, source_id__in=mine_payments)
-            .values_list("pk", "contact_id")[:50]
-        )
-        for pk, contact_id in interactions:
-            blockers.append(f"L'interaction n°{pk} a été ajoutée depuis au contact n°{contact_id}.")
+        for part in _batches(contacts):
+            others = (
+                Payment.objects.for_org(organization)
+                .filter(Q(payer_contact_id__in=part) | Q(beneficiary_id__in=part))
+                .exclude(pk__in=mine)
+                .values_list("pk", "payer_contact_id")[:50]
+            )
+            for pk, contact_id in others:
+                blockers.append(
+                    f"Le paiement n°{pk} a été ajouté depuis au contact n°{contact_id}."
+                )
+            interactions = (
+                Interaction.objects.for_org(organization)
+                .filter(contact_id__in=part)
+                .exclude(source_type=ContentType.objects.get_for_model(Import), source_id=imp.pk)
+                .exclude(source_type=payment_ct, source_id__in=mine)
+                .values_list("pk", "contact_id")[:50]
+            )
+            for pk, contact_id in interactions:
+                blockers.append(
+                    f"L'interaction n°{pk} a été ajoutée depuis au contact n°{contact_id}."
+                )
     return blockers
 
 
@@ -886,26 +902,28 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
         link_model, column = (
             (ContactLabel, "contact_id") if model is Contact else (StructureLabel, "structure_id")
         )
-        label_pairs = Q()
+        label_pairs: dict[int, set[int]] = defaultdict(set)  # label → records
         group_pairs: dict[int, set[int]] = defaultdict(set)
         external: list[str] = []
         for row in touched.rows:
             if row.object_id in touched.created.get(model, set()):
                 continue
             for label_id in row.added.get("labels", []):
-                label_pairs |= Q(**{column: row.object_id}, label_id=label_id)
+                label_pairs[label_id].add(row.object_id)
             if row.added.get("group"):
                 group_pairs[row.added["group"]].add(row.object_id)
             if row.added.get("external_id"):
                 external.append(row.added["external_id"])
-        if label_pairs:
-            link_model.objects.for_org(organization).filter(
-                label_pairs, origin=LabelOrigin.MANUAL
-            ).delete()
+        for label_id, ids in label_pairs.items():  # one statement per label, not per link
+            for part in _batches(sorted(ids)):
+                link_model.objects.for_org(organization).filter(
+                    label_id=label_id, origin=LabelOrigin.MANUAL, **{f"{column}__in": part}
+                ).delete()
         for group_id, ids in group_pairs.items():
-            GroupMembership.objects.for_org(organization).filter(
-                group_id=group_id, **{f"{column}__in": ids}
-            ).delete()
+            for part in _batches(sorted(ids)):
+                GroupMembership.objects.for_org(organization).filter(
+                    group_id=group_id, **{f"{column}__in": part}
+                ).delete()
         if external:
             ExternalId.objects.for_org(organization).filter(
                 source=imp.source, content_type=ContentType.objects.get_for_model(model),
@@ -914,59 +932,47 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
     # 3. Delete what the import created: payments (with their periods, interactions and
     # labels), interactions, then records and the contacts made for them.
     deleted = 0
-    created_payments = touched.created.get(Payment, set())
+    created_payments = sorted(touched.created.get(Payment, set()))
     contacts_to_rule: set[int] = set()
-    if created_payments:
-        payments = Payment.objects.for_org(organization).filter(pk__in=created_payments)
+    payment_ct = ContentType.objects.get_for_model(Payment)
+    for part in _batches(created_payments):
+        payments = Payment.objects.for_org(organization).filter(pk__in=part)
         contacts_to_rule |= set(payments.values_list("payer_contact_id", flat=True))
-        events += [
-            event(Payment, pk, f"Paiement n°{pk}", AuditEvent.Action.DELETE, {})
-            for pk in created_payments
-        ]
-        MembershipPeriod.objects.for_org(organization).filter(
-            payment_id__in=created_payments
-        ).delete()
+        events += [event(Payment, pk, f"Paiement n°{pk}", AuditEvent.Action.DELETE, {})
+                   for pk in part]  # fmt: skip
+        MembershipPeriod.objects.for_org(organization).filter(payment_id__in=part).delete()
         Interaction.objects.for_org(organization).filter(
-            source=Interaction.Source.PAYMENT,
-            source_type=ContentType.objects.get_for_model(Payment),
-            source_id__in=created_payments,
+            source=Interaction.Source.PAYMENT, source_type=payment_ct, source_id__in=part
         ).delete()
         deleted += payments.delete()[1].get("payments.Payment", 0)
-    created_interactions = touched.created.get(Interaction, set())
-    if created_interactions:
-        events += [
-            event(Interaction, pk, f"Interaction n°{pk}", AuditEvent.Action.DELETE, {})
-            for pk in created_interactions
-        ]
+    interaction_ct = ContentType.objects.get_for_model(Interaction)
+    for part in _batches(sorted(touched.created.get(Interaction, set()))):
+        events += [event(Interaction, pk, f"Interaction n°{pk}", AuditEvent.Action.DELETE, {})
+                   for pk in part]  # fmt: skip
         ExternalId.objects.for_org(organization).filter(
-            content_type=ContentType.objects.get_for_model(Interaction),
-            object_id__in=created_interactions,
+            content_type=interaction_ct, object_id__in=part
         ).delete()
-        deleted += (
-            Interaction.objects.for_org(organization)
-            .filter(pk__in=created_interactions)
-            .delete()[0]
-        )
+        deleted += Interaction.objects.for_org(organization).filter(pk__in=part).delete()[0]
     for record_model in (Structure, Contact):
+        record_ct = ContentType.objects.get_for_model(record_model)
         ids = touched.created.get(record_model, set())
-        if not ids:
-            continue
-        events += [
-            event(record_model, pk, label, AuditEvent.Action.DELETE, {})
-            for pk, label in _reprs(record_model, organization, ids)
-        ]
-        ExternalId.objects.for_org(organization).filter(
-            content_type=ContentType.objects.get_for_model(record_model), object_id__in=ids
-        ).delete()
-        if record_model is Contact:
-            contacts_to_rule -= ids
-            Interaction.objects.for_org(organization).filter(contact_id__in=ids).delete()
-        deleted += (
-            record_model.objects.for_org(organization)
-            .filter(pk__in=ids)
-            .delete()[1]
-            .get(record_model._meta.label, 0)
-        )
+        contacts_to_rule -= ids if record_model is Contact else set()
+        for part in _batches(sorted(ids)):
+            events += [
+                event(record_model, pk, label, AuditEvent.Action.DELETE, {})
+                for pk, label in _reprs(record_model, organization, part)
+            ]
+            ExternalId.objects.for_org(organization).filter(
+                content_type=record_ct, object_id__in=part
+            ).delete()
+            if record_model is Contact:
+                Interaction.objects.for_org(organization).filter(contact_id__in=part).delete()
+            deleted += (
+                record_model.objects.for_org(organization)
+                .filter(pk__in=part)
+                .delete()[1]
+                .get(record_model._meta.label, 0)
+            )
     if contacts_to_rule:
         from lien.payments.labels import apply_label_rules
 
