@@ -23,7 +23,7 @@ from lien.interactions import services as interactions
 from lien.interactions.defaults import seed_interaction_types
 from lien.interactions.models import ContactInteractionYear, Interaction, InteractionType
 from lien.payments import services as payments
-from lien.payments.models import MembershipPeriod, Payment
+from lien.payments.models import ContactPaymentYear, MembershipPeriod, Payment
 from tests.conftest import make_organization
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +69,28 @@ def expected_years(organization) -> set[tuple]:
         count[0] += 1
         count[1] += interaction.status == "active"
     return {(*key, n, active) for key, (n, active) in counts.items()}
+
+
+def expected_payment_years(organization) -> set[tuple]:
+    """(payer, year, kind, payments, total, largest) of paid payments."""
+    sums: dict[tuple, list[int]] = {}
+    for payment in Payment.objects.for_org(organization).filter(status="paye"):
+        if payment.payer_contact_id is None:
+            continue
+        key = (payment.payer_contact_id, payment.paid_on.year, payment.kind)
+        row = sums.setdefault(key, [0, 0, 0])
+        row[0] += 1
+        row[1] += payment.amount_cents
+        row[2] = max(row[2], payment.amount_cents)
+    return {(*key, *row) for key, row in sums.items()}
+
+
+def stored_payment_years(organization) -> set[tuple]:
+    return set(
+        ContactPaymentYear.objects.for_org(organization).values_list(
+            "contact_id", "year", "kind", "payments", "paid_cents", "max_cents"
+        )
+    )
 
 
 def stored_stats(organization) -> dict[int, dict]:
@@ -196,6 +218,7 @@ def test_services_keep_the_aggregates_exact(db, seed, steps):
             _step(rng, org, people, type_names)
         assert stored_stats(org) == expected_stats(org)
         assert stored_years(org) == expected_years(org)
+        assert stored_payment_years(org) == expected_payment_years(org)
 
 
 def test_a_full_recompute_repairs_and_writes_only_what_differs(org, django_assert_num_queries):
@@ -233,3 +256,25 @@ def test_another_organisation_is_never_touched(org, other_org):
     refresh_contact_stats(org, [theirs.pk])  # not of this organisation: nothing happens
     assert Contact.objects.get(pk=theirs.pk).stat_interactions == 99
     assert Contact.objects.get(pk=mine.pk).stat_interactions == 1
+
+
+def test_the_repair_command_recomputes_one_or_every_organisation(org, other_org):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    seed_interaction_types(org)
+    anne = contacts.create_contact(organization=org, actor=SYSTEM, data={"last_name": "Anne"})
+    interactions.record_interaction(
+        organization=org, actor=SYSTEM, contact=anne, occurred_at="2025-03-01T10:00:00+01:00",
+        type="Appel téléphonique",
+    )  # fmt: skip
+    Contact.objects.filter(pk=anne.pk).update(stat_interactions=0)
+    out = StringIO()
+    call_command("refresh_contact_stats", organization=org.slug, stdout=out)
+    assert Contact.objects.get(pk=anne.pk).stat_interactions == 1
+    assert f"{org.slug} : résumés recalculés" in out.getvalue()
+    call_command("refresh_contact_stats", stdout=out)
+    assert other_org.slug in out.getvalue()
+    with pytest.raises(CommandError, match="Aucune association"):
+        call_command("refresh_contact_stats", organization="nulle-part")

@@ -338,6 +338,19 @@ def aggregate_shortcuts(data):
         st.sampled_from(["payments.total", "payments.count", "payments.max"]),
         NUMBER_OPS, st.sampled_from([0, 1, 5, 20, 50, 120.5, 400]), st.booleans(),
     )  # fmt: skip
+    yearly_payments = st.builds(
+        lambda field, op, value, kinds, period: {
+            "field": field, "op": op,
+            "value": int(value) if field == "payments.count" else value,
+            "where": {"kinds": kinds or ["don"], **({"period": period} if period else {})}
+            if kinds or not period else {"period": period},
+        },
+        st.sampled_from(["payments.total", "payments.count"]),
+        NUMBER_OPS, st.sampled_from([0, 1, 5, 20, 50, 120.5, 400]),
+        st.one_of(st.none(), st.lists(st.sampled_from(["don", "adhesion", "billetterie"]),
+                                      min_size=1, max_size=2, unique=True)),
+        st.one_of(st.none(), years),
+    )  # fmt: skip
     gap = st.builds(
         lambda op, days: {"field": "interactions.gap", "op": op, "value": days},
         st.sampled_from(["gt", "gte", "lt", "lte"]), st.integers(0, 400),
@@ -351,7 +364,7 @@ def aggregate_shortcuts(data):
                  min_size=1, unique=True),
         st.sampled_from(["in", "not_in"]), st.one_of(st.none(), DATE_VALUES),
     )  # fmt: skip
-    return st.one_of(count, dated, amounts, gap, membership)
+    return st.one_of(count, dated, amounts, yearly_payments, gap, membership)
 
 
 @SETTINGS

@@ -147,9 +147,50 @@ def _years_statements(organization_id: int, ids: list[int] | None) -> list[tuple
     ]
 
 
+def _payment_years_statements(
+    organization_id: int, ids: list[int] | None
+) -> list[tuple[str, list]]:
+    """Each payer's paid payments per calendar year and kind (ContactPaymentYear)."""
+    from django.db.models import Count, Max, Sum
+    from django.db.models.functions import ExtractYear
+
+    payment = apps.get_model("payments", "Payment")
+    year_model = apps.get_model("payments", "ContactPaymentYear")
+    rows = payment.objects.filter(
+        organization_id=organization_id, status="paye", payer_contact_id__isnull=False
+    )
+    kept = year_model.objects.filter(organization_id=organization_id)
+    if ids:
+        rows = rows.filter(payer_contact_id__in=ids)
+        kept = kept.filter(contact_id__in=ids)
+    grouped = (
+        rows.annotate(year=ExtractYear("paid_on"))
+        .order_by()
+        .values("payer_contact_id", "year", "kind")
+        .annotate(n=Count("id"), total=Sum("amount_cents"), biggest=Max("amount_cents"))
+        .values_list("payer_contact_id", "year", "kind", "n", "total", "biggest")
+    )
+    select_sql, select_params = grouped.query.sql_with_params()
+    delete_sql, delete_params = kept.values("pk").query.sql_with_params()
+    table = year_model._meta.db_table
+    return [
+        (f"DELETE FROM {table} WHERE id IN ({delete_sql})", list(delete_params)),
+        (
+            f"INSERT INTO {table} (organization_id, contact_id, year, kind, payments,"
+            f" paid_cents, max_cents) SELECT %s, s.* FROM ({select_sql}) AS s",
+            [organization_id, *select_params],
+        ),
+    ]
+
+
+YEAR_FAMILIES = {"years": _years_statements, "payment_years": _payment_years_statements}
+
+
 def refresh_contact_stats(
     organization_id: int, contact_ids: Iterable[int | None] | None = None,
-    *, families: Iterable[str] = ("interactions", "payments", "memberships", "years"),
+    *, families: Iterable[str] = (
+        "interactions", "payments", "memberships", "years", "payment_years"
+    ),
 ) -> None:  # fmt: skip
     """Recompute the aggregates of these contacts (all of the organisation's if None)."""
     organization_id = getattr(organization_id, "pk", organization_id)
@@ -163,8 +204,8 @@ def refresh_contact_stats(
     with connection.cursor() as cursor:
         for family in families:
             for batch in batches:
-                if family == "years":
-                    for sql, params in _years_statements(organization_id, batch):
+                if family in YEAR_FAMILIES:
+                    for sql, params in YEAR_FAMILIES[family](organization_id, batch):
                         cursor.execute(sql, params)
                     continue
                 for sql, params in _statements(family, batch):

@@ -347,3 +347,35 @@ class MembershipPeriod(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.start_date:%d/%m/%Y} → {self.end_date:%d/%m/%Y}"
+
+
+class ContactPaymentYear(TenantModel):
+    """What a contact paid (as payer, paid payments only) per calendar year and kind.
+
+    Kept exact with the `Contact.stat_*` columns (lien/contacts/stats.py), it answers
+    « dons de plus de 200 € l'an dernier » from one row per donor instead of every gift."""
+
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=PaymentKind.choices)
+    payments = models.PositiveIntegerField(default=0)
+    paid_cents = models.BigIntegerField(default=0)
+    max_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "year", "kind"], name="contactpaymentyear_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "kind", "year", "paid_cents", "contact"],
+                name="paymentyear_org_kind_paid",
+            ),
+            models.Index(
+                fields=["organization", "year", "kind", "contact"], name="paymentyear_org_year"
+            ),
+        ]

@@ -62,7 +62,14 @@ from lien.interactions.models import (
     InteractionStatus,
     InteractionType,
 )
-from lien.payments.models import Campaign, MembershipPeriod, Payment, PaymentKind, PaymentLabel
+from lien.payments.models import (
+    Campaign,
+    ContactPaymentYear,
+    MembershipPeriod,
+    Payment,
+    PaymentKind,
+    PaymentLabel,
+)
 from lien.search import dates
 
 # Errors ----------------------------------------------------------------------------------------
@@ -947,6 +954,42 @@ class RelatedAggregate(Criterion):
         return ""
 
 
+def _calendar_years(period: Any, path: str, ctx: SearchContext) -> list[int] | None:
+    """The years of a period made of whole calendar years (« en 2024 », « l'an dernier »,
+    « du 01/01/2023 au 31/12/2025 »), else None."""
+    span = _span(period, path, ctx)
+    if not (span.start and span.end):
+        return None
+    if (span.start.month, span.start.day, span.end.month, span.end.day) != (1, 1, 12, 31):
+        return None
+    return list(range(span.start.year, span.end.year + 1))
+
+
+def _from_yearly(
+    rows: QuerySet, column: str, measure: str, op: str, value: Any, single: bool
+) -> Q:
+    """A count or a sum over per-year rows (one per contact and year, or year and kind):
+    compared row by row when each contact has at most one, else summed per contact."""
+    has_any = Q(pk__in=rows.values("contact_id"))
+    if measure == "count":
+        if (op, value) in (("gte", 1), ("gt", 0), ("ne", 0)):
+            return has_any
+        if (op, value) in (("eq", 0), ("lt", 1), ("lte", 0)):
+            return ~has_any
+    if single:
+        q = Q(pk__in=rows.filter(_number_q(column, op, value)).values("contact_id"))
+    else:
+        totals = (
+            rows.values("contact_id")
+            .order_by()
+            .annotate(total=Sum(column))
+            .filter(_number_q("total", op, value))
+            .values("contact_id")
+        )
+        q = Q(pk__in=totals)
+    return q | ~has_any if COMPARE[op](0, value) else q
+
+
 def _gap_q(op: str, days: int, spread=None, n=None) -> Q:
     """Average gap (spread / (n - 1)) compared with `days`, without dividing."""
     from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
@@ -986,37 +1029,20 @@ class InteractionAggregate(RelatedAggregate):
             return None
         if status not in (None, "active", ["active"]):
             return None
-        span = _span(where["period"], f"{path}.where.period", ctx)
-        if not (span.start and span.end):
-            return None
-        if (span.start.month, span.start.day, span.end.month, span.end.day) != (1, 1, 12, 31):
-            return None
-        return list(range(span.start.year, span.end.year + 1)), "active" if status else (
-            "interactions"
-        )
+        years = _calendar_years(where["period"], f"{path}.where.period", ctx)
+        return (years, "active" if status else "interactions") if years else None
 
     def compile(self, node, path, ctx):
         years = self._whole_years(node, path, ctx)
         if years is None:
             return super().compile(node, path, ctx)
         years, column = years
-        op, value = node["op"], node["value"]
         rows = ContactInteractionYear.objects.for_org(ctx.organization).filter(
             year__in=years, **{f"{column}__gt": 0}
         )
-        has_any = Q(pk__in=rows.values("contact_id"))
-        if len(years) == 1:  # one row per contact: its count is the total
-            q = Q(pk__in=rows.filter(_number_q(column, op, value)).values("contact_id"))
-        else:
-            totals = (
-                rows.values("contact_id")
-                .order_by()
-                .annotate(total=Sum(column))
-                .filter(_number_q("total", op, value))
-                .values("contact_id")
-            )
-            q = Q(pk__in=totals)
-        return q | ~has_any if COMPARE[op](0, value) else q
+        return _from_yearly(
+            rows, column, "count", node["op"], node["value"], single=len(years) == 1
+        )
 
     def rows(self, node, path, ctx):
         where = node.get("where") or {}
@@ -1088,6 +1114,41 @@ class PaymentAggregate(RelatedAggregate):
             "first": "stat_first_paid_on",
             "last": "stat_last_paid_on",
         }[self.measure]
+
+    def _yearly(self, node, path, ctx) -> tuple[QuerySet, bool] | None:
+        """Paid payments as payer, by kinds and/or whole calendar years: the per-year rows
+        (ContactPaymentYear) that answer a total or a count, and whether each contact has
+        at most one of them (one kind, one year)."""
+        where = {k: v for k, v in (node.get("where") or {}).items() if v not in (None, [], "")}
+        if where.pop("role", "payer") != "payer" or self.measure not in ("sum", "count"):
+            return None
+        if where.pop("statuses", [Payment.Status.PAID]) not in (
+            [Payment.Status.PAID], Payment.Status.PAID
+        ):  # fmt: skip
+            return None
+        if not where or set(where) - {"kinds", "period"}:
+            return None
+        rows = ContactPaymentYear.objects.for_org(ctx.organization)
+        kinds = where.get("kinds") or list(PaymentKind.values)
+        if "kinds" in where:
+            rows = rows.filter(kind__in=kinds)
+        years = None
+        if "period" in where:
+            years = _calendar_years(where["period"], f"{path}.where.period", ctx)
+            if years is None:
+                return None
+            rows = rows.filter(year__in=years)
+        return rows, len(kinds) == 1 and years is not None and len(years) == 1
+
+    def compile(self, node, path, ctx):
+        yearly = None if self.stat(node) else self._yearly(node, path, ctx)
+        if yearly is None:
+            return super().compile(node, path, ctx)
+        rows, single = yearly
+        if self.measure == "sum":
+            return _from_yearly(rows, "paid_cents", "sum", node["op"],
+                                _amount_cents(node, path), single)  # fmt: skip
+        return _from_yearly(rows, "payments", "count", node["op"], node["value"], single)
 
     def rows(self, node, path, ctx):
         where = node.get("where") or {}
@@ -1187,9 +1248,13 @@ class MembershipStatusCriterion(Criterion):
         # Only « a period covers the day » reads the periods (the few ending after the day);
         # the rest are the contact's aggregates: the latest end, the latest start, the
         # earliest end (lien/contacts/stats.py).
-        covering = having(start_date__lte=day, end_date__gte=day)
+        # A covering or upcoming period ends on or after the day: saying so lets the
+        # database start from the index on the latest end instead of every contact.
+        covering = having(start_date__lte=day, end_date__gte=day) & Q(
+            stat_membership_max_end__gte=day
+        )
         lasting = Q(stat_membership_max_end__gte=day + dt.timedelta(days=renewal))
-        upcoming = Q(stat_membership_max_start__gt=day)
+        upcoming = Q(stat_membership_max_start__gt=day, stat_membership_max_end__gt=day)
         past = Q(stat_membership_min_end__lt=day)
         any_period = Q(stat_membership_max_end__isnull=False)
         conditions = {
@@ -1262,11 +1327,14 @@ class EmailingCriterion(Criterion):
     def compile(self, node, path, ctx):
         op = node["op"]
         action = op.removeprefix("not_")
-        rows = Interaction.objects.for_org(ctx.organization).filter(
-            type__in=InteractionType.objects.for_org(ctx.organization).filter(
-                name=EMAILING_TYPES[action]
-            )
+        # The type's id read first (one tiny query): the database then sees a plain
+        # (type, libellé) range of the interaction index, not a join it may misjudge.
+        type_ids = list(
+            InteractionType.objects.for_org(ctx.organization)
+            .filter(name=EMAILING_TYPES[action])
+            .values_list("pk", flat=True)
         )
+        rows = Interaction.objects.for_org(ctx.organization).filter(type_id__in=type_ids)
         if node.get("value"):
             rows = rows.filter(label_id__in=node["value"])
         where = node.get("where") or {}
