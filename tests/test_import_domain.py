@@ -595,6 +595,19 @@ def test_undo_is_refused_when_a_record_changed_since(org, actor):
 
 
 @pytest.mark.django_db
+def test_imports_undone_latest_first_leave_the_base_as_it_was(org, actor):
+    before = people(org)
+    first = run(org, actor, CONTACTS_CSV, options={"update_policy": "overwrite"})
+    second = run(org, actor, CONTACTS_CSV.replace("Lyon", "Brest"),
+                 options={"update_policy": "overwrite"})  # fmt: skip
+    assert services.undo_blockers(organization=org, imp=first)  # the second changed them
+    services.undo_import(organization=org, actor=actor, imp=second)
+    assert services.undo_blockers(organization=org, imp=first) == []
+    services.undo_import(organization=org, actor=actor, imp=first)
+    assert people(org) == before
+
+
+@pytest.mark.django_db
 def test_undo_of_payments_removes_periods_interactions_and_labels(org, actor):
     before = domain_counts(org)
     imp = run(org, actor, PAYMENTS_CSV, target="payments",

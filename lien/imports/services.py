@@ -760,7 +760,15 @@ def undo_blockers(*, organization: Organization, imp: Import) -> list[str]:
     """The records changed by someone else since the import (they block its undo)."""
     touched = _touched(imp)
     since = imp.started_at or imp.created_at
-    own = Q(actor_kind=ActorKind.IMPORT, actor_label=import_actor(imp).label)
+    # This import's own rows, and those of later imports already undone (an import and
+    # its undo cancel out: undoing the latest first leaves the earlier one undoable).
+    undone = Import.objects.for_org(organization).filter(
+        status=Import.Status.UNDONE, started_at__gte=since
+    )
+    labels = [import_actor(imp).label]
+    for pk in undone.values_list("pk", flat=True):
+        labels += [f"Import n°{pk}", f"Annulation de l'import n°{pk}"]
+    own = Q(actor_kind=ActorKind.IMPORT, actor_label__in=labels)
     automatic = Q(actor_kind=ActorKind.RULE)
     blockers: list[str] = []
     for model in {*touched.created, *touched.updated}:
