@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("lien.payments.urls_admin")),
     path("", include("lien.search.urls")),
     path("", include("lien.exports.urls")),
+    path("", include("lien.imports.urls")),
     # Search routes first: /api/v1/contacts/search/ must not be read as a contact id.
     path("api/", include("lien.api.urls_search")),
     path("api/", include("lien.api.urls")),
