@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lien.contacts import services as contact_services
@@ -298,7 +299,8 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     labels = wizard.field_labels(request.organization, imp.target)
     suggested = services.suggested_mapping(imp)
     for column in columns:
-        column.suggested = labels.get(suggested.get(str(column.index), ""), "")
+        column.suggested_key = suggested.get(str(column.index), "")
+        column.suggested = labels.get(column.suggested_key, "")
     templates = services.matching_templates(
         organization=request.organization, target=imp.target, headers=imp.headers
     )
@@ -355,7 +357,10 @@ def _errors_to_form(form: MappingForm, error: ValidationError) -> None:
 
 def _start_check(request: HttpRequest, imp: Import) -> HttpResponse:
     try:
-        services.start_check(organization=request.organization, actor=_actor(request), imp=imp)
+        # Atomic: the task is queued on commit, after the import is marked « checking »
+        # (without a transaction an immediate backend would run it before that mark).
+        with transaction.atomic():
+            services.start_check(organization=request.organization, actor=_actor(request), imp=imp)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("import_detail", pk=imp.pk)
@@ -380,14 +385,20 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     form = RunForm(request.POST)
     form.is_valid()
     try:
-        if imp.status == Import.Status.CHECKED:
-            skip = bool(form.cleaned_data.get("skip_errors"))
-            if skip != bool(imp.options.get("skip_errors")):
-                imp = wizard.allow_error_rows(organization=request.organization, imp=imp, skip=skip)
-        services.start_run(organization=request.organization, actor=_actor(request), imp=imp)
+        with transaction.atomic():
+            _run(request, imp, form)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("import_detail", pk=imp.pk)
+
+
+def _run(request: HttpRequest, imp: Import, form: RunForm) -> None:
+    """Inside a transaction: the run is queued once the import is marked « running »."""
+    if imp.status == Import.Status.CHECKED:
+        skip = bool(form.cleaned_data.get("skip_errors"))
+        if skip != bool(imp.options.get("skip_errors")):
+            imp = wizard.allow_error_rows(organization=request.organization, imp=imp, skip=skip)
+    services.start_run(organization=request.organization, actor=_actor(request), imp=imp)
 
 
 # The import page ----------------------------------------------------------------------------
@@ -479,7 +490,8 @@ def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     imp = get_import(request, pk)
     rejected = services.rejected_rows_file(imp)
     response = HttpResponse(rejected.content, content_type=rejected.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{rejected.name}"'
+    # RFC 6266: « adhérents-rejets.csv » keeps its accent (filename*=utf-8'').
+    response["Content-Disposition"] = content_disposition_header(True, rejected.name)
     return response
 
 
