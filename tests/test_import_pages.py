@@ -270,3 +270,65 @@ def test_rights(
     assert upload(client).status_code == 200  # « contacts » is not a choice it has
     assert client.get(reverse("import_undo", args=[imp.pk])).status_code == 403
     assert not MappingTemplate.objects.for_org(org).exists()
+
+
+def test_a_running_import_follows_its_job(
+    admin_client, org, regime, django_capture_on_commit_callbacks
+):
+    # Given an import whose run is queued (the worker has not started it yet)
+    imp = checked_import(admin_client, org, regime, django_capture_on_commit_callbacks)
+    from lien.core.jobs import start_job
+    from lien.imports.tasks import run_import_task
+
+    job = start_job(organization=org, kind="import_run", label=str(imp), task=run_import_task,
+                    import_id=imp.pk)  # fmt: skip
+    Import.objects.filter(pk=imp.pk).update(status=Import.Status.RUNNING, job=job)
+
+    # When the page is opened (or reloaded)
+    page = admin_client.get(reverse("import_detail", args=[imp.pk])).content.decode()
+
+    # Then it shows the job's progress bar, which polls itself, and reloads at the end
+    assert "Import en cours" in page
+    assert f'hx-get="{reverse("job_progress", args=[job.pk])}"' in page
+    assert "data-import-reload" in page and "lien/imports.js" in page
+    assert "Vous pouvez quitter cette page" in page
+    assert "Lancer l'import" not in page
+
+
+def test_a_workbook_sheet_is_chosen(admin_client, org):
+    # Given a workbook whose first sheet is a title page
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.add_worksheet("Lisez-moi").write_row(0, 0, ["Export du 03/11/2021"])
+    people = book.add_worksheet("Adhérents")
+    people.write_row(0, 0, ["Prénom", "Nom", "Courriel"])
+    people.write_row(1, 0, ["Hélène", "Lefèvre", "helene@example.org"])
+    book.close()
+    file = SimpleUploadedFile("club.xlsx", buffer.getvalue())
+    admin_client.post(reverse("import_new"), {"target": "contacts", "file": file})
+    imp = Import.objects.for_org(org).get()
+    url = reverse("import_file", args=[imp.pk])
+    page = admin_client.get(url).content.decode()
+    assert '<option value="Adhérents">Adhérents</option>' in page
+
+    # When the user picks the sheet of the people
+    admin_client.post(url, {"sheet": "Adhérents", "header_row": "1"})
+
+    # Then the file is read from it, and the mapping follows its headers
+    imp.refresh_from_db()
+    assert imp.sheet == "Adhérents"
+    assert imp.headers == ["Prénom", "Nom", "Courriel"]
+    assert imp.mapping == {"0": "first_name", "1": "last_name", "2": "email"}
+    assert "Hélène" in admin_client.get(url).content.decode()
+
+
+def test_the_list_costs_the_same_whatever_its_length(
+    admin_client, org, django_assert_max_num_queries
+):
+    for number in range(5):
+        upload(admin_client, name=f"fichier-{number}.csv")
+    with django_assert_max_num_queries(12):
+        page = admin_client.get(reverse("import_list")).content.decode()
+    assert page.count("fichier-") == 5
