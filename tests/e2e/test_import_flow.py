@@ -123,3 +123,15 @@ def test_import_a_french_csv_with_one_bad_email(browsing):
     page.get_by_role("link", name="Imports", exact=True).first.click()
     expect(page.locator("#import-table")).to_contain_text("adhérents.csv")
     browsing.screenshot(page, "liste")
+
+    # When the volunteer undoes it, after a confirmation page
+    page.get_by_role("link", name="adhérents.csv").click()
+    page.get_by_role("link", name="Annuler cet import").click()
+    expect(page.get_by_role("heading", name=re.compile("^Annuler l'import"))).to_be_visible()
+    expect(page.locator("#content")).to_contain_text("supprime les 2 fiches qu'il a créées")
+    browsing.screenshot(page, "annulation")
+    page.get_by_role("button", name="Annuler cet import").click()
+
+    # Then the contacts it created are gone
+    expect(page.get_by_role("heading", name="Import annulé")).to_be_visible()
+    assert Contact.objects.for_org(organization).count() == 0
