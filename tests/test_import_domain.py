@@ -727,6 +727,7 @@ def test_rejected_rows_file_keeps_the_format_and_reimports_once_corrected(org, a
     )
     fixed = decoded.replace("zoe@;", "zoe@example.org;").encode("latin-1")
     again = run(org, actor, fixed, name=rejected.name)
+    assert again.source == imp.source == "import:fichier.csv"
     assert again.counters["created"] == 1
     assert Contact.objects.for_org(org).filter(email="zoe@example.org", city="Nice").exists()
 

@@ -174,6 +174,18 @@ def opened(imp: Import) -> Iterator[Any]:
             table.close()
 
 
+REJECTED_SUFFIX = "-rejets"
+
+
+def source_of(name: str) -> str:
+    """The external ids' source of a file imported without a template: « import:<name> ».
+    A rejected-rows file, corrected and imported again, keeps its original's source, so
+    its id column meets the same records."""
+    path = Path(name)
+    stem = path.stem.removesuffix(REJECTED_SUFFIX)
+    return f"import:{stem}{path.suffix}"[:50]
+
+
 def headers_signature(headers: list[str]) -> str:
     """The same headers (accents, case, punctuation aside) give the same signature."""
     text = "\x1f".join(header_rules.normalize_header(h) for h in headers)
@@ -256,7 +268,7 @@ def create_import(
     except ValidationError as error:
         default_storage.delete(stored)
         raise ValidationError({"file": error.messages}) from None
-    imp.source = f"import:{name}"[:50]
+    imp.source = source_of(name)
     templates = list(
         matching_templates(organization=organization, target=target, headers=imp.headers)[:2]
     )
@@ -1039,7 +1051,7 @@ def rejected_rows_file(imp: Import) -> RejectedFile:
                 sheet.write_string(r, c, str(value))
         workbook.close()
         return RejectedFile(
-            f"{stem}-rejets.xlsx",
+            f"{stem}{REJECTED_SUFFIX}.xlsx",
             buffer.getvalue(),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
@@ -1049,7 +1061,7 @@ def rejected_rows_file(imp: Import) -> RejectedFile:
     writer.writerow(header)
     writer.writerows(rows)
     return RejectedFile(
-        f"{stem}-rejets.csv",
+        f"{stem}{REJECTED_SUFFIX}.csv",
         text.getvalue().encode(encoding, errors="replace"),
         f"text/csv; charset={encoding}",
     )
