@@ -752,6 +752,10 @@ def test_running_a_segment_the_member_may_not_use_is_403_and_a_stale_one_409(org
     assert "children[1].field" in hidden.json()["detail"]
     assert hidden_count.status_code == 403
     assert told["description_text"].startswith("Inutilisable : children[1].field : ")
+    assert told["tree"] is None  # its amounts are payment data this member does not see
+    assert api.get(reverse("api-segments-detail", kwargs={"pk": rich.pk})).json()["tree"]
+    # Broken for everyone (a deleted label), not hidden: the tree stays readable to fix it.
+    assert api.get(reverse("api-segments-detail", kwargs={"pk": stale.pk})).json()["tree"]
     assert broken.status_code == 409
     assert "value : Introuvable" in broken.json()["detail"]
     assert api.get(reverse("api-segments-count", kwargs={"pk": rich.pk})).json() == {"count": 1}

@@ -441,6 +441,28 @@ def test_a_segment_on_payments_shows_no_members_to_a_profile_hiding_them(
     assert "Ce segment ne peut pas être calculé : Champ inconnu ou non autorisé" in html
     assert "Membres" not in html
     assert "Grands donateurs" in html
+    # Nor its raw tree (the amount in it): no « Ouvrir dans la recherche » with the tree.
+    assert "Ouvrir dans la recherche" not in html and "arbre=" not in html
+
+
+def test_a_segment_on_hidden_criteria_cannot_be_edited_by_that_profile(org, lyon):
+    segment = segments.save_segment(
+        organization=org,
+        actor=SYSTEM,
+        name="Grands donateurs",
+        tree={"field": "payments.total", "op": "gte", "value": 100},
+    )
+    editor = add_member(org, "editrice@amis-du-parc.fr", "Éditeur")
+    editor.profile.hide_payment_data = True
+    editor.profile.save()
+    client = client_for(editor)
+
+    response = client.get(reverse("segment_edit", args=[segment.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("segment_detail", args=[segment.pk])
+    html = _text(response.content.decode())
+    assert "critères que votre profil ne permet pas de voir" in html
+    assert "arbre=" not in response.content.decode()
 
 
 def test_sensitive_custom_fields_are_hidden_by_profile(org, reader_member, admin_client):
@@ -768,6 +790,36 @@ def test_an_interaction_for_every_result(admin_client, org, lyon):
     )
 
     assert done.status_code == 302
+    assert set(Interaction.objects.for_org(org).values_list("contact_id", flat=True)) == {
+        lyon["alice"].pk,
+        lyon["bob"].pk,
+    }
+
+
+def test_an_interaction_for_very_many_results_runs_as_a_job(
+    admin_client, org, lyon, monkeypatch, django_capture_on_commit_callbacks
+):
+    from lien.core.models import Job
+    from lien.interactions import views as interaction_views
+
+    monkeypatch.setattr(interaction_views, "INLINE_LIMIT", 1)
+    tree = {"field": "city", "op": "equals", "value": "Lyon"}
+    form = admin_client.get(reverse("search_bulk_interaction"), {"arbre": json.dumps(tree)})
+    interaction_type = re.search(r'<option value="(\d+)"[^>]*>Appel', form.content.decode())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = admin_client.post(
+            reverse("search_bulk_interaction"),
+            {
+                "arbre": json.dumps(tree),
+                "type": interaction_type.group(1),
+                "occurred_at": "2026-04-02T09:15",
+            },
+        )
+
+    job = Job.objects.for_org(org).get(kind="bulk_interactions")
+    assert done["Location"] == reverse("job_progress", args=[job.pk])
+    assert (job.status, job.result["created"]) == ("succeeded", 2)
     assert set(Interaction.objects.for_org(org).values_list("contact_id", flat=True)) == {
         lyon["alice"].pk,
         lyon["bob"].pk,

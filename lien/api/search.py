@@ -85,7 +85,7 @@ from lien.search.criteria import (
     TreeError,
 )
 from lien.search.models import Segment, SegmentCount
-from lien.search.tree import GROUPS, MAX_NODES, check_tree, context, describe_tree
+from lien.search.tree import GROUPS, MAX_NODES, check_tree, context, describe_tree, hidden_from
 from lien.search.tree import search as search_rows
 
 MAX_LIMIT = 500
@@ -451,6 +451,8 @@ class TreeFieldSchema(OpenApiSerializerFieldExtension):
                     schema=copy.deepcopy(schema),
                 )
             )
+        if getattr(self.target, "allow_null", False):
+            return {"allOf": [ref("FilterNode")], "nullable": True}
         return ref("FilterNode")
 
 
@@ -584,7 +586,12 @@ class CriteriaSerializer(serializers.Serializer):
 class SegmentSerializer(serializers.ModelSerializer):
     """A segment as read: its tree, said in French, and its last nightly count."""
 
-    tree = TreeField(read_only=True)
+    tree = TreeField(
+        read_only=True,
+        allow_null=True,
+        help_text="L'arbre de filtres ; null quand il contient des critères que ce membre ne "
+        "peut pas voir (données de paiement ou champs sensibles masqués par son profil).",
+    )
     description_text = serializers.SerializerMethodField(
         help_text="La définition en français (ou pourquoi ce membre ne peut pas l'utiliser)."
     )
@@ -603,6 +610,13 @@ class SegmentSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, segment: Segment) -> dict[str, Any]:
+        data = super().to_representation(segment)
+        ctx = context(self.context["organization"], self.context.get("membership"))
+        if hidden_from(segment.tree, CONTACTS, ctx):
+            data["tree"] = None
+        return data
 
     def get_description_text(self, segment: Segment) -> str:
         ctx = context(self.context["organization"], self.context.get("membership"))

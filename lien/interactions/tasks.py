@@ -13,8 +13,19 @@ from lien.core.models import User
 from lien.interactions import services
 
 
-def contacts_of(organization, spec: dict):
-    """The contacts a bulk recording targets: a contact list's filters, or a group."""
+def contacts_of(organization, spec: dict, user_id: int | None = None):
+    """The contacts a bulk recording targets: a contact list's filters, a group, or an
+    advanced search's tree (read with the rights of the member who asked)."""
+    if "tree" in spec:
+        from lien.core.models import Membership
+        from lien.search.criteria import CONTACTS, SearchContext
+        from lien.search.tree import compile_tree
+
+        membership = Membership.objects.filter(
+            organization=organization, user_id=user_id, is_active=True
+        ).first()
+        ctx = SearchContext(organization=organization, membership=membership)
+        return CONTACTS.rows(ctx).filter(compile_tree(spec["tree"], CONTACTS, ctx))
     if "group" in spec:
         members = GroupMembership.objects.for_org(organization).filter(
             group_id=spec["group"], contact__isnull=False
@@ -33,7 +44,7 @@ def record_for_contacts(*, job_id: int, spec: dict, values: dict, user_id: int |
     """Record the same interaction for every targeted contact, in one transaction."""
 
     def work(job, progress) -> dict:
-        contacts = contacts_of(job.organization, spec)
+        contacts = contacts_of(job.organization, spec, user_id)
         total = contacts.count()
         progress.update(0, total, "Enregistrement des interactions…")
         created = services.record_interactions(

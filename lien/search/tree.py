@@ -8,6 +8,7 @@ such as "children[1].children[0].value".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from typing import Any
@@ -88,6 +89,25 @@ def check_tree(tree: Any, registry: Registry, ctx: SearchContext, *, path: str =
         criterion.check(node, where, ctx)
 
     visit(tree, path, 0)
+
+
+def hidden_from(tree: Any, registry: Registry, ctx: SearchContext) -> bool:
+    """True when the tree holds criteria this member may not see (payment data or sensitive
+    fields hidden by their profile): the tree itself, with its amounts and choices, is then
+    not shown to them either. A tree broken for everyone (a deleted label) is not hidden."""
+    if ctx.membership is None:
+        return False
+    try:
+        check_tree(tree, registry, ctx)
+        return False
+    except TreeError:
+        pass
+    unrestricted = dataclasses.replace(ctx, membership=None, _custom={})
+    try:
+        check_tree(tree, registry, unrestricted)
+    except TreeError:
+        return False
+    return True
 
 
 def compile_tree(tree: dict, registry: Registry, ctx: SearchContext, *, path: str = "") -> Q:

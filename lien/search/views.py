@@ -58,7 +58,7 @@ from lien.search.criteria import (
     TreeError,
 )
 from lien.search.models import Segment, SegmentCount, SegmentEvent, SegmentMember
-from lien.search.tree import check_tree, compile_tree, describe_tree, explain
+from lien.search.tree import check_tree, compile_tree, describe_tree, explain, hidden_from
 
 DEFAULT_SIZE = 50
 SORTS = ("name", "created_at", "date", "amount")  # the sorts a results table offers
@@ -361,6 +361,13 @@ def search_builder(request: HttpRequest) -> HttpResponse:
 def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The builder opened on a segment's tree; « Enregistrer » saves it back."""
     segment = get_segment(request, pk, action="change")
+    if hidden_from(segment.tree, CONTACTS, page_context(request)):
+        messages.error(
+            request,
+            "Ce segment utilise des critères que votre profil ne permet pas de voir (données "
+            "de paiement ou champs sensibles) : seul un membre qui les voit peut le modifier.",
+        )
+        return redirect("segment_detail", pk=segment.pk)
     return _builder_page(request, table=_table(request, {}), segment=segment)
 
 
@@ -489,8 +496,8 @@ def search_bulk_interaction(request: HttpRequest) -> HttpResponse:
         messages.error(request, forms.error_message(error, tree))
         return redirect(back)
     contacts = CONTACTS.rows(ctx).filter(compile_tree(tree, CONTACTS, ctx))
-    # The bulk form of the interactions app, inline: its background job finds contacts by
-    # list filters or group, not by tree.
+    # The bulk form of the interactions app; beyond its inline limit, its background job
+    # finds the same contacts again by the tree.
     return interaction_views._many(
         request,
         contacts=contacts,
@@ -499,6 +506,7 @@ def search_bulk_interaction(request: HttpRequest) -> HttpResponse:
         back_label="Recherche avancée",
         hidden=[("arbre", forms.dump_tree(tree))],
         done_url=back,
+        spec={"tree": tree},
     )
 
 
@@ -705,7 +713,10 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "definition": definition,
         "problem": problem,
         "may_view_contacts": may_view_contacts,
-        "tree_json": forms.dump_tree(segment.tree),
+        # Criteria this member may not see stay unseen: no raw tree in the page.
+        "tree_json": ""
+        if hidden_from(segment.tree, CONTACTS, ctx)
+        else forms.dump_tree(segment.tree),
     }
     if may_view_contacts and not problem:
         context.update(_members_context(request, segment, ctx))
