@@ -15,7 +15,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from lien.contacts import services as contacts
 from lien.contacts.models import Contact
+from lien.core.audit import Actor
 from lien.imports.models import Import
 from tests.conftest import PASSWORD, make_organization
 
@@ -23,10 +25,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ADMIN = "admin@amis-du-parc.fr"
 CSV = (
-    "Prénom;Nom;E-mail;Code postal;Ville;Tél. portable\r\n"
-    "Hélène;Lefèvre;helene@example.org;69003;Lyon;06 12 34 56 78\r\n"
-    "François;Dupré;francois.dupre@;75011;Paris;\r\n"
-    "Inès;Benali;ines@example.org;38080;L’Isle-d’Abeau;07 11 22 33 44\r\n"
+    "Prénom;Nom;E-mail;Code postal;Ville;Tél. portable;Régime\r\n"
+    "Hélène;Lefèvre;helene@example.org;69003;Lyon;06 12 34 56 78;Végétarien\r\n"
+    "François;Dupré;francois.dupre@;75011;Paris;;\r\n"
+    "Inès;Benali;ines@example.org;38080;L’Isle-d’Abeau;07 11 22 33 44;veggie\r\n"
 )
 
 
@@ -43,8 +45,21 @@ def rejected_rows(download) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content, newline=""), delimiter=";"))
 
 
-def test_import_a_french_csv_with_one_bad_email(browsing):
+def association():
     organization = make_organization("Les Amis du Parc", ADMIN)
+    actor = Actor.system()
+    contacts.save_custom_field(
+        organization=organization, actor=actor, target="contact", name="Régime",
+        field_type="choice", choices=["Végétarien", "Sans gluten"],
+    )  # fmt: skip
+    label = contacts.save_label(
+        organization=organization, actor=actor, name="Adhérent 2024", color="#2f6f5e"
+    )
+    return organization, label
+
+
+def test_import_a_french_csv_with_one_bad_email(browsing):
+    organization, label = association()
     page = browsing.new_page()
     log_in(page)
 
@@ -79,6 +94,11 @@ def test_import_a_french_csv_with_one_bad_email(browsing):
     expect(new_field).to_be_visible()
     page.get_by_label("Champ pour « Ville »").select_option("city")
     expect(new_field).to_be_hidden()
+    # « veggie » is no choice of « Régime »: the volunteer says which one it is
+    expect(page.get_by_label("Champ pour « Régime »")).to_have_value("custom.regime")
+    page.get_by_label("Choix pour « veggie »").select_option("Végétarien")
+    page.get_by_label("Adhérent 2024").check()
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky bars stay at the top of the shot
     browsing.screenshot(page, "correspondances")
     page.get_by_role("button", name="Vérifier le fichier").click()
 
@@ -110,14 +130,19 @@ def test_import_a_french_csv_with_one_bad_email(browsing):
     download = download_info.value
     assert download.suggested_filename == "adhérents-rejets.csv"
     rows = rejected_rows(download)
-    assert rows[0] == ["Prénom", "Nom", "E-mail", "Code postal", "Ville", "Tél. portable", "Erreur"]
+    assert rows[0] == [
+        "Prénom", "Nom", "E-mail", "Code postal", "Ville", "Tél. portable", "Régime", "Erreur"
+    ]  # fmt: skip
     assert rows[1][:5] == ["François", "Dupré", "francois.dupre@", "75011", "Paris"]
-    assert rows[1][6].startswith("ligne 3, colonne « E-mail » :")
+    assert rows[1][7].startswith("ligne 3, colonne « E-mail » :")
     assert sorted(Contact.objects.for_org(organization).values_list("first_name", flat=True)) == [
         "Hélène",
         "Inès",
     ]
     assert Import.objects.for_org(organization).get().status == Import.Status.DONE
+    ines = Contact.objects.for_org(organization).get(first_name="Inès")
+    assert ines.custom == {"regime": "Végétarien"}
+    assert list(ines.label_links.values_list("label__name", flat=True)) == [label.name]
 
     # The imports list shows it
     page.get_by_role("link", name="Imports", exact=True).first.click()
