@@ -332,3 +332,14 @@ def test_the_list_costs_the_same_whatever_its_length(
     with django_assert_max_num_queries(12):
         page = admin_client.get(reverse("import_list")).content.decode()
     assert page.count("fichier-") == 5
+
+
+def test_a_deleted_file_is_said_so(admin_client, org):
+    upload(admin_client)
+    imp = Import.objects.for_org(org).get()
+    Import.objects.filter(pk=imp.pk).update(file_name="")
+    page = admin_client.get(reverse("import_file", args=[imp.pk])).content.decode()
+    assert "a été supprimé après 30 jours : déposez-le à nouveau." in page
+    assert "Relire le fichier" not in page
+    response = admin_client.get(reverse("import_mapping", args=[imp.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("import_file", args=[imp.pk])

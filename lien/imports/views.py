@@ -196,6 +196,7 @@ def import_file(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.reopen_file(organization=request.organization, imp=imp, **form.reading())
             except ValidationError as error:
+                imp.refresh_from_db()  # the settings that were refused stay unsaved
                 form_errors_to(form, error)
             else:
                 messages.success(request, "Le fichier est relu avec ces réglages.")
