@@ -850,3 +850,35 @@ def test_the_fast_french_phone_path_agrees_with_normalize_phone(digits, separato
     if fast:
         assert fast == normalize_phone(text, "FR")
     assert french_e164(text, "BE") == ""
+
+
+@pytest.mark.django_db
+def test_imported_and_undone_rows_keep_the_search_aggregates_exact(org, actor):
+    from tests.test_contact_stats import (
+        expected_payment_years,
+        expected_stats,
+        expected_years,
+        stored_payment_years,
+        stored_stats,
+        stored_years,
+    )
+
+    def exact() -> bool:
+        return (
+            stored_stats(org) == expected_stats(org)
+            and stored_years(org) == expected_years(org)
+            and stored_payment_years(org) == expected_payment_years(org)
+        )
+
+    jean = contacts.create_contact(
+        organization=org, actor=actor, data={"last_name": "Dupont", "email": "jean@example.org"}
+    )
+    talks = run(org, actor, INTERACTIONS_CSV, target="interactions", name="echanges.csv")
+    assert Contact.objects.get(pk=jean.pk).stat_interactions == 1 and exact()
+    gifts = run(org, actor, PAYMENTS_CSV, target="payments", name="dons.csv",
+                transforms={"create_missing_choices": True})  # fmt: skip
+    assert Contact.objects.get(pk=jean.pk).stat_paid_cents == 123450 and exact()
+    services.undo_import(organization=org, actor=actor, imp=gifts)
+    assert Contact.objects.get(pk=jean.pk).stat_paid_cents == 0 and exact()
+    services.undo_import(organization=org, actor=actor, imp=talks)
+    assert Contact.objects.get(pk=jean.pk).stat_interactions == 0 and exact()

@@ -45,6 +45,7 @@ from lien.contacts.normalize import (
     normalize_email,
     normalize_name,
 )
+from lien.contacts.stats import refresh_contact_stats
 from lien.core.audit import Actor
 from lien.core.models import ActorKind, AuditEvent, Organization
 from lien.imports.matching import AMBIGUOUS, MATCHED, NOT_FOUND, Match, Reconciler
@@ -883,6 +884,10 @@ class Engine:
             obj.status = obj.status or types[obj.type_id]
             obj.source_type, obj.source_id, obj.recorded_by = source_type, self.imp.pk, user
         insert(Interaction, [p.obj for p in live], ids=True)
+        # The search aggregates of the people concerned, as the interaction services keep them.
+        refresh_contact_stats(
+            self.organization, {p.obj.contact_id for p in live}, families=("interactions", "years")
+        )
         self._write_external_ids(live, Interaction)
         names = dict(InteractionType.objects.for_org(self.organization).values_list("pk", "name"))
         for plan in live:
@@ -971,6 +976,8 @@ class Engine:
             events.append(AuditEvent(**self._event_fields(obj, AuditEvent.Action.CREATE),
                                      changes=changes))  # fmt: skip
         touched = sorted({p.obj.payer_contact_id for p in live})
+        # The search aggregates of the people concerned, as the payment services keep them.
+        refresh_contact_stats(self.organization, touched)
         if touched:
             from lien.payments.labels import apply_label_rules
 

@@ -59,6 +59,7 @@ from lien.contacts.models import (
 )
 from lien.contacts.normalize import normalize_name
 from lien.contacts.services import _reprs
+from lien.contacts.stats import refresh_contact_stats
 from lien.core.audit import Actor
 from lien.core.models import ActorKind, AuditEvent, Job, Membership, Organization
 from lien.core.rights import can
@@ -972,7 +973,9 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
         ExternalId.objects.for_org(organization).filter(
             content_type=interaction_ct, object_id__in=part
         ).delete()
-        deleted += Interaction.objects.for_org(organization).filter(pk__in=part).delete()[0]
+        created = Interaction.objects.for_org(organization).filter(pk__in=part)
+        contacts_to_rule |= set(created.values_list("contact_id", flat=True))
+        deleted += created.delete()[0]
     for record_model in (Structure, Contact):
         record_ct = ContentType.objects.get_for_model(record_model)
         ids = touched.created.get(record_model, set())
@@ -993,6 +996,8 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
                 .delete()[1]
                 .get(record_model._meta.label, 0)
             )
+    # The search aggregates of the people who keep existing, as the services keep them.
+    refresh_contact_stats(organization, contacts_to_rule)
     if contacts_to_rule:
         from lien.payments.labels import apply_label_rules
 
