@@ -691,6 +691,20 @@ def test_a_silent_run_is_marked_interrupted(org, actor):
 
 
 @pytest.mark.django_db
+def test_a_silent_check_goes_back_to_uploaded_and_a_check_beats(org, actor):
+    imp = upload(org, actor, CONTACTS_CSV)
+    Import.objects.filter(pk=imp.pk).update(
+        status="checking", heartbeat_at=timezone.now() - dt.timedelta(minutes=16)
+    )
+    assert services.mark_stalled(organization=org) == 0  # no run was interrupted
+    imp.refresh_from_db()
+    assert imp.status == Import.Status.UPLOADED
+    services.check_import(imp=imp)
+    imp.refresh_from_db()
+    assert timezone.now() - imp.heartbeat_at < dt.timedelta(minutes=1)
+
+
+@pytest.mark.django_db
 def test_check_and_run_as_tasks_record_progress_on_their_job(
     org, actor, django_capture_on_commit_callbacks
 ):

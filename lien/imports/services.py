@@ -551,6 +551,8 @@ def check_import(*, imp: Import, progress: Progress | None = None) -> dict[str, 
                     ],
                 )  # fmt: skip
                 done += len(chunk)
+                # A long check is alive, not stalled (see mark_stalled).
+                Import.objects.filter(pk=imp.pk).update(heartbeat_at=timezone.now())
                 if progress:
                     progress(done, None, f"{done:,} lignes vérifiées…".replace(",", "\u202f"))
     except Exception:
