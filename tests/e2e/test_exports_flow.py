@@ -58,6 +58,7 @@ def test_export_the_filtered_contact_list_then_everything(browsing):
     page.locator(".list-filters select[name=etiquette]").select_option(label="Donateur")
     expect(page.locator("#list-results tbody tr")).to_have_count(2)
     expect(page.locator(".list-count")).to_contain_text("2 contacts")
+    browsing.screenshot(page, "liste-filtree")
 
     # When the volunteer clicks « Exporter »
     page.locator("#list-results").get_by_role("link", name="Exporter").click()
