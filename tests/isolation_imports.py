@@ -34,6 +34,9 @@ CASES: dict[str, Case] = {
     "import_new": Case(
         view_right=("add", "imports"), writes=[Write("post", ("add", "imports"), _upload)]
     ),
+    "import_template_delete": Case(
+        kwargs=template, get=False, scoped=True, writes=[Write("post", ("delete", "imports"))]
+    ),
     "import_detail": Case(kwargs=checked, view_right=IMPORTS, scoped=True),
     "import_file": Case(
         kwargs=uploaded,

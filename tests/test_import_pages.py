@@ -18,7 +18,7 @@ from lien.contacts.models import Contact, CustomField
 from lien.core.audit import Actor
 from lien.core.models import Membership
 from lien.core.services import save_profile
-from lien.imports import wizard
+from lien.imports import services, wizard
 from lien.imports.models import Import, MappingTemplate
 from tests.conftest import client_for, make_user
 
@@ -343,3 +343,15 @@ def test_a_deleted_file_is_said_so(admin_client, org):
     assert "Relire le fichier" not in page
     response = admin_client.get(reverse("import_mapping", args=[imp.pk]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("import_file", args=[imp.pk])
+
+
+def test_saved_templates_are_listed_and_deleted(admin_client, editor_member, org):
+    template = services.save_template(
+        organization=org, actor=Actor.system(), name="Adhérents HelloAsso", target="contacts",
+        headers=["Prénom", "Nom"], mapping={"0": "first_name", "1": "last_name"},
+    )  # fmt: skip
+    page = admin_client.get(reverse("import_list")).content.decode()
+    assert "Adhérents HelloAsso" in page and "Prénom, Nom" in page
+    delete = reverse("import_template_delete", args=[template.pk])
+    assert client_for(editor_member).post(delete).status_code == 302  # « Éditeur » may
+    assert not MappingTemplate.objects.for_org(org).exists()

@@ -7,6 +7,11 @@ from lien.imports import views
 urlpatterns = [
     path("imports/", views.import_list, name="import_list"),
     path("imports/nouveau/", views.import_new, name="import_new"),
+    path(
+        "imports/modeles/<int:pk>/supprimer/",
+        views.import_template_delete,
+        name="import_template_delete",
+    ),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/fichier/", views.import_file, name="import_file"),
     path("imports/<int:pk>/modele/", views.import_template_apply, name="import_template_apply"),

@@ -125,12 +125,23 @@ def import_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(imports, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     targets = [t for t in ImportTarget.values if services.may_import(request.membership, t)]
+    templates = MappingTemplate.objects.for_org(request.organization).order_by("name", "pk")
     return render_page(
         request,
         "imports/import_list.html",
-        {"page": page, "may_import": bool(targets)},
+        {"page": page, "may_import": bool(targets), "templates": templates},
         partial="imports/partials/_import_table.html",
     )
+
+
+@member_required("imports", "delete")
+@require_POST
+def import_template_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a saved template; the imports made with it keep their own mapping."""
+    template = get_object_or_404(MappingTemplate.objects.for_org(request.organization), pk=pk)
+    services.delete_template(organization=request.organization, template=template)
+    messages.success(request, f"Le modèle « {template.name} » est supprimé.")
+    return redirect("import_list")
 
 
 @member_required("imports", "add")
