@@ -202,7 +202,6 @@ class MappingForm(forms.Form):
                 "labels": [str(pk) for pk in options.get("labels") or []],
                 "group": str(options.get("group") or ""),
                 "skip_errors": bool(options.get("skip_errors")),
-                "template_name": imp.template.name if imp.template_id else "",
             }
         )
         if imp.target == ImportTarget.PAYMENTS:
@@ -212,6 +211,11 @@ class MappingForm(forms.Form):
                 required=False,
                 initial=transforms.get("payment_kind", ""),
                 help_text="Quand le fichier n'a pas de colonne « Type ».",
+            )
+        if imp.template_id:
+            self.fields["template_name"].help_text += (
+                " Pour mettre à jour le modèle appliqué, reprenez son nom : "
+                f"« {imp.template.name} »."
             )
         date_format = transforms.get("date_format") or ""
         if date_format not in dict(DATE_FORMATS):
