@@ -896,3 +896,30 @@ def test_imported_and_undone_rows_keep_the_search_aggregates_exact(org, actor):
     assert Contact.objects.get(pk=jean.pk).stat_paid_cents == 0 and exact()
     services.undo_import(organization=org, actor=actor, imp=talks)
     assert Contact.objects.get(pk=jean.pk).stat_interactions == 0 and exact()
+
+
+@pytest.mark.django_db
+def test_a_search_finds_what_an_import_created_or_updated(org, actor):
+    from lien.search.criteria import CONTACTS as CONTACTS_REGISTRY
+    from lien.search.tree import context, describe_tree, search
+
+    jean = contacts.create_contact(
+        organization=org, actor=actor,
+        data={"first_name": "Jean", "last_name": "Dupont", "email": "jean.dupont@example.org"},
+    )  # fmt: skip
+    stranger = contacts.create_contact(organization=org, actor=actor, data={"last_name": "Zed"})
+    imp = run(org, actor, CONTACTS_CSV, options={"update_policy": "overwrite"})
+    tree = {"field": "import", "op": "in", "value": [imp.pk]}
+
+    found = set(search(org, tree).values_list("pk", flat=True))
+    others = set(search(org, {**tree, "op": "not_in"}).values_list("pk", flat=True))
+
+    written = set(
+        ImportRow.objects.filter(import_run=imp, is_check=False, outcome__in=["created", "updated"])
+        .values_list("object_id", flat=True)
+    )
+    assert jean.pk in found and found == written
+    assert stranger.pk in others and not others & found
+    assert describe_tree(tree, CONTACTS_REGISTRY, context(org)) == (
+        f"créé ou mis à jour par l'import n°{imp.pk}"
+    )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Count,
     ExpressionWrapper,
@@ -49,6 +50,7 @@ from lien.contacts.normalize import normalize_email, normalize_name
 from lien.contacts.selectors import _prefix_range
 from lien.core.models import Membership, Organization
 from lien.core.rights import can, hides_sensitive_fields
+from lien.imports.models import Import, ImportRow, RowOutcome
 from lien.interactions.defaults import (
     EMAILING_CLICK_TYPE,
     EMAILING_OPENED_TYPE,
@@ -1509,6 +1511,29 @@ class IdsCriterion(Criterion):
         return {**super().spec(), "model": self.model._meta.model_name}
 
 
+class ImportCriterion(IdsCriterion):
+    """Contacts an import created or updated (« importés par l'import n°12 »), from the
+    import's own record of each row."""
+
+    ops = {"in": "créé ou mis à jour par l'import", "not_in": "ni créé ni mis à jour par l'import"}
+
+    def __init__(self):
+        super().__init__("import", "Import", "pk", Import, section="Fiche")
+
+    def compile(self, node, path, ctx):
+        rows = ImportRow.objects.for_org(ctx.organization).filter(
+            import_run_id__in=node["value"],
+            is_check=False,
+            object_type=ContentType.objects.get_for_model(Contact),
+            outcome__in=[RowOutcome.CREATED, RowOutcome.UPDATED],
+        )
+        q = Q(pk__in=rows.values("object_id").order_by())
+        return ~q if node["op"] == "not_in" else q
+
+    def describe(self, node, ctx):
+        return f"{self.ops[node['op']]} " + ", ".join(f"n°{pk}" for pk in node["value"])
+
+
 class AmountCriterion(Criterion):
     """An amount column (cents) compared with euros."""
 
@@ -1654,6 +1679,7 @@ CONTACTS = Registry(
         MembershipStatusCriterion(),
         MembershipEndCriterion("membership.end", "Fin de la dernière adhésion", "last"),
         SegmentCriterion(),
+        ImportCriterion(),
     ],
     custom_target=CustomField.Target.CONTACT,
 )

@@ -23,8 +23,10 @@ from urllib.parse import urlencode
 
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 
 from lien.contacts.models import Group, Household, Label, Structure
+from lien.imports.models import Import
 from lien.interactions.models import (
     InteractionCategory,
     InteractionLabel,
@@ -238,8 +240,23 @@ class Choices:
             rows = rows.exclude(pk=self.exclude_segment)
         return [(str(pk), name) for pk, name in rows.values_list("pk", "name")]
 
+    @cached_property
+    def imports(self):
+        """The latest contact imports that wrote something, newest first."""
+        rows = (
+            Import.objects.for_org(self.ctx.organization)
+            .filter(target="contacts", status__in=["done", "interrupted"])
+            .order_by("-pk")
+            .values_list("pk", "original_name", "created_at")[:ROW_LIMIT]
+        )
+        return [
+            (str(pk), f"n°{pk} — {name} ({timezone.localtime(when):%d/%m/%Y})")
+            for pk, name, when in rows
+        ]
+
     def of_model(self, model) -> list[tuple[str, str]]:
         return {
+            Import: lambda: self.imports,
             InteractionType: lambda: self.interaction_types,
             InteractionCategory: lambda: self.interaction_categories,
             InteractionLabel: lambda: self.interaction_labels,
