@@ -30,6 +30,12 @@ from tests.conftest import add_member, client_for
 ACTOR = Actor.system()
 
 
+@pytest.fixture(autouse=True)
+def _files(settings, tmp_path):
+    """Export files of the tests go to a temporary folder, not the project's media."""
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
 def read_csv(content: bytes, delimiter: str = ";") -> list[list[str]]:
     text = content.decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
