@@ -7,7 +7,11 @@ the rights."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +24,7 @@ from lien.core.models import Membership
 from lien.core.services import save_profile
 from lien.imports import services, wizard
 from lien.imports.models import Import, MappingTemplate
+from lien.search.tree import search
 from tests.conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db
@@ -148,6 +153,11 @@ def test_the_whole_wizard(admin_client, org, regime, django_capture_on_commit_ca
     assert helene.custom == {"regime": "Végétarien", created_field.key: "2021-11-03"}
     assert ines.custom["regime"] == "Végétarien"
     assert reverse("contact_detail", args=[helene.pk]) in page
+    # A ready-made search finds what the import wrote
+    link = re.search(r'href="([^"]+)">Voir ces contacts dans la recherche', page).group(1)
+    tree = json.loads(parse_qs(urlsplit(html.unescape(link)).query)["arbre"][0])
+    assert tree == {"field": "import", "op": "in", "value": [imp.pk]}
+    assert {c.pk for c in search(org, tree)} == {helene.pk, ines.pk}
 
     # The list shows the import
     listing = admin_client.get(reverse("import_list")).content.decode()

@@ -34,6 +34,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -434,7 +435,8 @@ class ImportViewSet(
         imp = self.get_object()
         rejected = services.rejected_rows_file(imp)
         response = HttpResponse(rejected.content, content_type=rejected.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{rejected.name}"'
+        # RFC 6266: an accented file name (« données-rejets.csv ») survives.
+        response["Content-Disposition"] = content_disposition_header(True, rejected.name)
         return response
 
     @extend_schema(request=None, responses={200: UNDO_DONE, 409: UNDO_REFUSED},

@@ -74,6 +74,8 @@ JOB_RIGHTS: dict[str, tuple[str, str]] = {
     "export_interactions": ("view", "interactions"),
     "export_payments": ("view", "payments"),
     "export_all": ("view", "settings"),
+    "import_check": ("view", "imports"),
+    "import_run": ("view", "imports"),
 }
 # Jobs whose file holds what their author may see (sensitive fields, payments): only the
 # author follows them; for anyone else they do not exist.

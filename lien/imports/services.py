@@ -683,6 +683,7 @@ def result_text(imp: Import) -> str:
     )
 
 
+@transaction.atomic  # the task is queued at commit, after the status below
 def start_check(*, organization: Organization, actor: Actor, imp: Import) -> Job:
     """Queue the check (a task: a big file takes a while)."""
     from lien.core.jobs import start_job
@@ -701,6 +702,7 @@ def start_check(*, organization: Organization, actor: Actor, imp: Import) -> Job
     return job
 
 
+@transaction.atomic  # the task is queued at commit, after the status below
 def start_run(*, organization: Organization, actor: Actor, imp: Import) -> Job:
     """Queue the run, or the resume of an interrupted import."""
     from lien.core.jobs import start_job

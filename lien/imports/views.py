@@ -46,6 +46,7 @@ from lien.imports.models import Import, ImportRow, ImportTarget, MappingTemplate
 from lien.imports.rows import CUSTOM_TARGETS, error_text
 from lien.interactions.models import Interaction
 from lien.payments.models import Payment
+from lien.search.forms import search_url
 
 LIST_PAGE_SIZE = 30
 ERROR_PAGE_SIZE = 25
@@ -489,6 +490,11 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             imp, step, job=job, errors=errors, rows=rows, may_write=may_write,
             may_undo=may_undo and imp.status in services.UNDOABLE and imp.chunks_done > 0,
             run_form=RunForm(initial={"skip_errors": imp.options.get("skip_errors")}),
+            # « Importés par l'import n°12 »: the advanced search on what it wrote.
+            search_link=search_url({"field": "import", "op": "in", "value": [imp.pk]})
+            if imp.target == "contacts" and imp.chunks_done
+            and imp.status != Import.Status.UNDONE and can(request.membership, "view", "contacts")
+            else "",
             mapped=[(imp.headers[int(c)] if int(c) < len(imp.headers) else c, labels.get(k, k))
                     for c, k in sorted(imp.mapping.items(), key=lambda i: int(i[0]))],
         ),
