@@ -134,7 +134,12 @@ class Contact(TenantModel):
             models.Index(fields=["organization", "-updated_at"], name="contact_org_updated"),
             models.Index(fields=["organization", "-created_at"], name="contact_org_created"),
             *(
-                models.Index(fields=["organization", f"stat_{field}"], name=f"contact_org_s_{name}")
+                # is_deleted ends the key: a count of the contacts out of the trash reads
+                # the index alone.
+                models.Index(
+                    fields=["organization", f"stat_{field}", "is_deleted"],
+                    name=f"contact_org_s_{name}",
+                )
                 for field, name in (
                     ("last_interaction_at", "last"),
                     ("last_active_at", "active"),

@@ -337,7 +337,12 @@ class MembershipPeriod(TenantModel):
             models.Index(
                 fields=["organization", "contact", "end_date"], name="membership_org_contact_end"
             ),
-            models.Index(fields=["organization", "end_date"], name="membership_org_end"),
+            # Start and contact end the key: « a period covers the day » reads the index
+            # alone (the search's membership status, the nightly label rules).
+            models.Index(
+                fields=["organization", "end_date", "start_date", "contact"],
+                name="membership_org_end_c",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

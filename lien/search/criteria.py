@@ -1266,8 +1266,11 @@ class MembershipStatusCriterion(Criterion):
             "expire": ~covering & ~upcoming & past,
             "jamais": ~any_period,
         }
+        statuses = set(node["value"] if isinstance(node["value"], list) else [node["value"]])
         q = Q(pk__in=[])
-        for status in node["value"] if isinstance(node["value"], list) else [node["value"]]:
+        if {"a_jour", "a_renouveler"} <= statuses:  # together: covered, whatever the end
+            q, statuses = covering, statuses - {"a_jour", "a_renouveler"}
+        for status in sorted(statuses):
             q |= conditions[status]
         return ~q if node["op"] == "not_in" else q
 
