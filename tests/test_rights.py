@@ -124,6 +124,7 @@ def test_the_menu_only_shows_what_the_profile_allows(reader_client, admin_client
         "Segments",
         "Groupes",
         "Corbeille",
+        "Importer",
         *PAYMENT_TABLES,
         "Campagnes",
         "Export comptable",
@@ -136,6 +137,7 @@ def test_the_menu_only_shows_what_the_profile_allows(reader_client, admin_client
         "Profils et droits",
         "Jetons API",
         "Historique",
+        "Exporter mes données",
         "Documentation API",
     ]
 

@@ -230,7 +230,9 @@ class ContactInteractionYear(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["contact", "year"], name="contactyear_unique")
+            models.UniqueConstraint(
+                fields=["organization", "contact", "year"], name="contactyear_org_unique"
+            )
         ]
         indexes = [
             models.Index(

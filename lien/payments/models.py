@@ -372,7 +372,7 @@ class ContactPaymentYear(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["contact", "year", "kind"], name="contactpaymentyear_unique"
+                fields=["organization", "contact", "year", "kind"], name="paymentyear_org_unique"
             )
         ]
         indexes = [
