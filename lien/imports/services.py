@@ -138,10 +138,12 @@ def local_path(name: str) -> Iterator[str]:
     """A path to read a stored file from: the file itself on a disk storage, a temporary
     copy on object storage (S3)."""
     try:
-        yield default_storage.path(name)
+        path = default_storage.path(name)
+    except NotImplementedError:  # remote storages have no local path: Django's contract
+        path = None
+    if path is not None:
+        yield path
         return
-    except NotImplementedError:
-        pass
     with default_storage.open(name, "rb") as source, tempfile.NamedTemporaryFile() as copy:
         for chunk in iter(lambda: source.read(1 << 20), b""):
             copy.write(chunk)
