@@ -221,8 +221,10 @@ class ContactInteractionYear(TenantModel):
     Kept exact with the `Contact.stat_*` columns (lien/contacts/stats.py), it answers
     « au moins 4 interactions en 2024 » from one row per contact instead of 10M rows."""
 
+    # Indexed on its own: deleting a contact finds its rows (the cascade and the foreign
+    # key check) without reading the whole table.
     contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.CASCADE, related_name="+", db_index=False
+        "contacts.Contact", on_delete=models.CASCADE, related_name="+"
     )
     year = models.PositiveSmallIntegerField()
     interactions = models.PositiveIntegerField(default=0)

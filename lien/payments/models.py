@@ -360,8 +360,10 @@ class ContactPaymentYear(TenantModel):
     Kept exact with the `Contact.stat_*` columns (lien/contacts/stats.py), it answers
     « dons de plus de 200 € l'an dernier » from one row per donor instead of every gift."""
 
+    # Indexed on its own: deleting a contact finds its rows (the cascade and the foreign
+    # key check) without reading the whole table.
     contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.CASCADE, related_name="+", db_index=False
+        "contacts.Contact", on_delete=models.CASCADE, related_name="+"
     )
     year = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=20, choices=PaymentKind.choices)
