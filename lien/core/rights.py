@@ -31,6 +31,7 @@ DATA_TYPES: dict[str, str] = {
     "exports": _("Exports"),
     "settings": _("Paramètres"),
     "users": _("Utilisateurs"),
+    "connectors": _("Applications connectées"),
 }
 
 ALL = list(ACTIONS)
