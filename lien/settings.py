@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "lien.imports",
     "lien.exports",
     "lien.api",
+    "lien.connectors",
 ]
 
 MIDDLEWARE = [
@@ -308,3 +309,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LIEN_LOG_LEVEL", "WARNING")},
 }
+
+# HelloAsso connector: production by default; the sandbox is
+# https://api.helloasso-sandbox.com (and …/oauth2/token) to try it first.
+HELLOASSO_API_URL = os.environ.get("LIEN_HELLOASSO_API_URL", "https://api.helloasso.com")
+HELLOASSO_TOKEN_URL = os.environ.get(
+    "LIEN_HELLOASSO_TOKEN_URL", "https://api.helloasso.com/oauth2/token"
+)
+# Incremental sync of every enabled connection, every N minutes (0: only on demand).
+HELLOASSO_SYNC_MINUTES = int(os.environ.get("LIEN_HELLOASSO_SYNC_MINUTES", "30"))
+# Key of the secrets stored at rest (connector credentials): any string; when unset it is
+# derived from SECRET_KEY (changing either then makes the stored secrets unreadable).
+ENCRYPTION_KEY = os.environ.get("LIEN_ENCRYPTION_KEY", "") or SECRET_KEY

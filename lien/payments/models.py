@@ -134,6 +134,10 @@ class Payment(TenantModel):
     )
     source = models.CharField(_("source"), max_length=50, blank=True)
     external_id = models.CharField(_("identifiant externe"), max_length=200, blank=True)
+    # A receipt the collecting platform issued itself (HelloAsso): no second tax receipt.
+    external_receipt_url = models.URLField(
+        _("reçu émis par la plateforme"), max_length=500, blank=True
+    )
     notes = models.TextField(_("notes"), blank=True)
     custom = models.JSONField(_("champs personnalisés"), default=dict, blank=True)
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)

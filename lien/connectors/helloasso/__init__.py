@@ -1,0 +1,1 @@
+"""HelloAsso connector: API client, tolerant models, sync engine and services."""
