@@ -33,8 +33,6 @@ class HelloAssoConnection(TenantModel):
     last_sync_at = models.DateTimeField(_("dernière synchronisation"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("dernière réussite"), null=True, blank=True)
     last_error = models.TextField(_("dernière erreur"), blank=True)
-    # Incremental sync: items changed since this instant (HelloAsso's update date) are read.
-    synced_until = models.DateTimeField(_("synchronisé jusqu'au"), null=True, blank=True)
     # {"Email de l'adhérent": "email", "Taille de t-shirt": "custom:taille"}
     field_mappings = models.JSONField(_("correspondances des questions"), default=dict, blank=True)
     created_at = models.DateTimeField(_("créée le"), default=timezone.now)
@@ -84,6 +82,9 @@ class HelloAssoForm(TenantModel):
         verbose_name=_("campagne"),
     )
     raw = models.JSONField(_("données HelloAsso"), default=dict, blank=True)
+    # Incremental sync: the next run reads what changed since this instant (the start of
+    # the last run that brought this form in entirely); empty → from the start date.
+    synced_until = models.DateTimeField(_("synchronisé jusqu'au"), null=True, blank=True)
     updated_at = models.DateTimeField(_("modifié le"), default=timezone.now)
 
     class Meta:
