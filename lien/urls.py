@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("lien.search.urls")),
     path("", include("lien.exports.urls")),
     path("", include("lien.imports.urls")),
+    path("", include("lien.connectors.urls")),
     # Search routes first: /api/v1/contacts/search/ must not be read as a contact id.
     path("api/", include("lien.api.urls_search")),
     path("api/", include("lien.api.urls")),

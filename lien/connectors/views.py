@@ -52,6 +52,7 @@ from lien.core.audit import Actor
 from lien.core.models import Job, Organization
 from lien.core.rights import can
 from lien.core.views import form_errors_to, render_page
+from lien.payments.models import PaymentKind
 
 logger = logging.getLogger(__name__)
 
@@ -420,7 +421,8 @@ def helloasso_forms(request: HttpRequest) -> HttpResponse:
     for item in forms_list:
         item.type_label = FORM_TYPE_LABELS.get(item.form_type, item.form_type)
         item.state_label = FORM_STATE_LABELS.get(item.state, item.state)
-        kind = services.FORM_TYPE_KINDS.get(item.form_type, "")
+        kind = item.checkout_kind if item.form_type == "Checkout" else None
+        kind = kind or services.FORM_TYPE_KINDS.get(item.form_type, PaymentKind.OTHER.value)
         item.table_label = tables.get(kind or "", "")
     return TemplateResponse(
         request,

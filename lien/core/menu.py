@@ -73,6 +73,7 @@ MENU: list[MenuEntry] = [
         "accounting_",
         also=("view", "exports"),
     ),
+    MenuEntry("HelloAsso", "helloasso", "euro", ("view", "connectors"), "Applis", "helloasso"),
     MenuEntry(
         "Organisation", "settings_organization", "building", ("view", "settings"), "Paramètres"
     ),
