@@ -1,7 +1,8 @@
 """Nightly tasks: each is enqueued once a day, after NIGHTLY_HOUR, whatever the number of
 schedulers running (a unique row per task and day decides who enqueues it).
 
-Apps register their nightly tasks in NIGHTLY by dotted path.
+Apps register their nightly tasks in NIGHTLY by dotted path, and tasks that run every N
+minutes in PERIODIC with the setting that holds N (0 switches the task off).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -41,5 +43,30 @@ def enqueue_due(*, now: dt.datetime | None = None, force: bool = False) -> list[
         except IntegrityError:
             continue  # already enqueued today (by us or another scheduler)
         logger.info("nightly task %s enqueued", name)
+        enqueued.append(name)
+    return enqueued
+
+
+PERIODIC: list[tuple[str, str]] = [
+    ("lien.connectors.helloasso.tasks.sync_all_helloasso", "HELLOASSO_SYNC_MINUTES"),
+]
+
+
+def enqueue_periodic(*, now: dt.datetime | None = None) -> list[str]:
+    """Enqueue the periodic tasks whose slot of N minutes has not been enqueued yet."""
+    local = timezone.localtime(now or timezone.now())
+    enqueued = []
+    for name, setting in PERIODIC:
+        minutes = int(getattr(settings, setting, 0) or 0)
+        if minutes <= 0:
+            continue
+        slot = (local.hour * 60 + local.minute) // minutes
+        try:
+            with transaction.atomic():
+                ScheduledRun.objects.create(name=f"{name}#{slot}", day=local.date())
+                import_string(name).enqueue()
+        except IntegrityError:
+            continue  # this slot is already enqueued (by us or another scheduler)
+        logger.info("periodic task %s enqueued (slot %s)", name, slot)
         enqueued.append(name)
     return enqueued

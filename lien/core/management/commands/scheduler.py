@@ -1,4 +1,5 @@
-"""Run forever: enqueue the nightly tasks once a day (after 3 a.m., Europe/Paris)."""
+"""Run forever: enqueue the nightly tasks once a day (after 3 a.m., Europe/Paris) and the
+periodic ones (the HelloAsso sync) every N minutes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from lien.core.scheduler import enqueue_due
+from lien.core.scheduler import enqueue_due, enqueue_periodic
 
 
 class Command(BaseCommand):
@@ -25,6 +26,8 @@ class Command(BaseCommand):
         while True:
             for name in enqueue_due(force=now):
                 self.stdout.write(f"Tâche de nuit mise en file : {name}")
+            for name in enqueue_periodic():
+                self.stdout.write(f"Tâche périodique mise en file : {name}")
             if once or now:
                 return
             time.sleep(interval)
