@@ -45,8 +45,8 @@ def parse_datetime(value: Any) -> dt.datetime | None:
         text = text[:-1] + "+00:00"
     head, dot, rest = text.partition(".")
     if dot:  # Python reads 6 fraction digits at most
-        digits = "".join(c for c in rest if c.isdigit())
-        zone = rest[len(digits) :]
+        count = len(rest) - len(rest.lstrip("0123456789"))
+        digits, zone = rest[:count], rest[count:]
         text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
     try:
         moment = dt.datetime.fromisoformat(text)
