@@ -136,6 +136,7 @@ PUBLIC = {
     "accept_invitation",
     "api_schema",
     "api_docs",
+    "helloasso_webhook",  # called by HelloAsso; its own cases: tests/test_helloasso_pages.py
 }
 ACCOUNT = {"password_change", "password_change_done", "no_organization", "switch_organization"}
 

@@ -128,6 +128,7 @@ def test_the_menu_only_shows_what_the_profile_allows(reader_client, admin_client
         *PAYMENT_TABLES,
         "Campagnes",
         "Export comptable",
+        "HelloAsso",
         "Organisation",
         "Étiquettes",
         "Champs personnalisés",

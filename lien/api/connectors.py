@@ -12,7 +12,7 @@ whole set-up and the syncs can be driven by a script:
     GET    /connectors/helloasso/forms/           the HelloAsso forms as last read
     POST   /connectors/helloasso/forms/refresh/   read them again from HelloAsso
     PATCH  /connectors/helloasso/forms/{id}/      `selected`, `checkout_kind` (Checkout)
-    POST   /connectors/helloasso/syncs/           « Synchroniser maintenant » → 202, the job
+    POST   /connectors/helloasso/syncs/           « Synchroniser maintenant » → 201, its job
     GET    /connectors/helloasso/syncs/{id}/      the job's progress (poll it)
     GET    /connectors/helloasso/runs/            the sync log, newest first
     GET    /connectors/helloasso/runs/{id}/       one run, with its errors
@@ -38,7 +38,7 @@ from rest_framework.views import APIView
 from lien.api.contacts import ScopedViewSet, StrictBooleanField, StrictCharField
 from lien.api.payments import EnumField, kind_field
 from lien.api.views import OrganizationScoped, as_api_error
-from lien.connectors.forms import CONTACT_TARGETS, CUSTOM_PREFIX, clean_slug
+from lien.connectors.forms import clean_slug
 from lien.connectors.helloasso import services
 from lien.connectors.models import HelloAssoConnection, HelloAssoForm, HelloAssoSyncRun
 from lien.connectors.views import (
@@ -48,7 +48,6 @@ from lien.connectors.views import (
     uses_sandbox,
     webhook_url,
 )
-from lien.contacts.custom_fields import definitions
 from lien.core.models import Job
 from lien.core.rights import can
 
@@ -118,7 +117,7 @@ class SettingsWriteSerializer(serializers.Serializer):
         child=StrictCharField(max_length=100),
         required=False,
         help_text="Remplace toutes les correspondances : question HelloAsso → `email`, "
-        "`first_name`… ou `custom:<clé>`.",
+        "`city`… ou `custom:<clé>` d'un champ personnalisé des contacts.",
     )
 
     def validate_client_id(self, value: str) -> str:
@@ -143,23 +142,7 @@ class SettingsWriteSerializer(serializers.Serializer):
     def validate_field_mappings(self, value: dict[str, str]) -> dict[str, str]:
         if len(value) > MAX_MAPPINGS:
             raise serializers.ValidationError(f"{MAX_MAPPINGS} questions au plus.")
-        organization = self.context["organization"]
-        known = {key for key, _label in CONTACT_TARGETS} | {
-            f"{CUSTOM_PREFIX}{field.key}"
-            for field in definitions(organization=organization, target="contact")
-        }
-        cleaned: dict[str, str] = {}
-        for question, target in value.items():
-            question = " ".join(question.split())
-            if not question or len(question) > 250:
-                raise serializers.ValidationError("Une question est vide ou trop longue.")
-            if target not in known:
-                raise serializers.ValidationError(
-                    f"« {question} » : champ inconnu « {target} » (un champ du contact comme "
-                    "`email`, ou `custom:<clé>` d'un champ personnalisé des contacts)."
-                )
-            cleaned[question] = target
-        return cleaned
+        return value
 
 
 class TestResultSerializer(serializers.Serializer):
@@ -330,11 +313,12 @@ class HelloAssoSettingsView(OrganizationScoped, APIView):
                 )
             )
         if "field_mappings" in data:
-            _service(
-                lambda: services.set_field_mappings(
+            try:
+                services.set_field_mappings(
                     organization=organization, actor=actor, mappings=data["field_mappings"]
                 )
-            )
+            except ValidationError as error:
+                raise ApiValidationError({"field_mappings": error.messages}) from error
 
 
 class HelloAssoTestView(OrganizationScoped, APIView):
@@ -437,7 +421,7 @@ class HelloAssoSyncViewSet(
             .order_by("-created_at", "-id")
         )
 
-    @extend_schema(request=None, responses={202: JobSerializer})
+    @extend_schema(request=None, responses={201: JobSerializer})
     def create(self, request, *args, **kwargs):
         """« Synchroniser maintenant »: queue a sync; poll /syncs/{id}/ for its progress."""
         _configured(self.organization)
@@ -447,7 +431,7 @@ class HelloAssoSyncViewSet(
                     organization=self.organization, actor=self.actor(), trigger="manuel"
                 )
             )
-        return Response(self.fresh(job.pk), status=status.HTTP_202_ACCEPTED)
+        return Response(self.fresh(job.pk), status=status.HTTP_201_CREATED)
 
 
 class HelloAssoRunViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

@@ -14,30 +14,15 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from lien.connectors.helloasso import services
+from lien.connectors.helloasso.sync import CUSTOM_PREFIX
 from lien.connectors.models import HelloAssoConnection, HelloAssoForm
-from lien.contacts.custom_fields import definitions
 from lien.core.models import Organization
 from lien.payments.models import PaymentKind
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # « https://www.helloasso.com/associations/les-amis-du-parc/adhesions/2026 » → the slug.
 SLUG_IN_URL = re.compile(r"helloasso(?:-sandbox)?\.com/associations/([^/?#\s]+)", re.I)
-CUSTOM_PREFIX = "custom:"
-# Contact fields a HelloAsso question's answer may fill (custom fields are added per org).
-CONTACT_TARGETS: list[tuple[str, str]] = [
-    ("first_name", "Prénom"),
-    ("last_name", "Nom"),
-    ("email", "Email"),
-    ("email2", "Email secondaire"),
-    ("mobile", "Téléphone portable"),
-    ("phone", "Téléphone fixe"),
-    ("street", "Adresse"),
-    ("street2", "Complément d'adresse"),
-    ("postal_code", "Code postal"),
-    ("city", "Ville"),
-    ("birth_date", "Date de naissance"),
-    ("notes", "Notes"),
-]
 EXTRA_MAPPING_ROWS = 3
 
 
@@ -202,14 +187,14 @@ def table_choices() -> list[tuple[str, str]]:
 
 
 def mapping_targets(organization: Organization) -> list[tuple[str, Any]]:
-    """The select of a question: the contact fields, then the contact custom fields."""
-    customs = [
-        (f"{CUSTOM_PREFIX}{field.key}", field.name)
-        for field in definitions(organization=organization, target="contact")
-    ]
+    """The select of a question: the contact fields, then the contact custom fields (the
+    targets the service accepts, grouped)."""
+    fields, customs = [], []
+    for value, label in services.mapping_targets(organization):
+        (customs if value.startswith(CUSTOM_PREFIX) else fields).append((value, label))
     groups: list[tuple[str, Any]] = [
         ("", "— ne pas reprendre —"),
-        ("Champs du contact", CONTACT_TARGETS),
+        ("Champs du contact", fields),
     ]
     if customs:
         groups.append(("Champs personnalisés", customs))

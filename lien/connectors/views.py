@@ -73,15 +73,7 @@ STEP_URLS = {
     "campagnes": "helloasso_forms",
 }
 # HelloAsso's formType and state, as the association knows them on HelloAsso.
-FORM_TYPE_LABELS = {
-    "Donation": "Don",
-    "Membership": "Adhésion",
-    "Event": "Billetterie",
-    "CrowdFunding": "Crowdfunding",
-    "Shop": "Boutique",
-    "Checkout": "Checkout (paiement intégré)",
-    "PaymentForm": "Vente",
-}
+FORM_TYPE_LABELS = services.FORM_TYPE_LABELS
 FORM_STATE_LABELS = {
     "Public": "Public",
     "Private": "Privé",
@@ -354,8 +346,8 @@ def helloasso_start_date(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form_errors_to(form, error)
             else:
-                _refresh_forms(request, quiet=True)
-                return redirect("helloasso_forms")
+                # Step 3 then reads the forms from HelloAsso, in a request of its own.
+                return redirect(f"{reverse('helloasso_forms')}?lire=1")
     return TemplateResponse(
         request,
         "connectors/helloasso_start_date.html",
@@ -368,20 +360,17 @@ def helloasso_start_date(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _refresh_forms(request: HttpRequest, *, quiet: bool = False) -> bool:
+def _refresh_forms(request: HttpRequest) -> bool:
     """Read the forms from HelloAsso; a failure is a message, the stored list stays."""
     try:
         found = services.refresh_forms(organization=request.organization)
     except ValidationError as error:
-        messages.error(request, f"La liste des formulaires n'a pas pu être lue : "
-                                f"{_error_text(error)}")  # fmt: skip
-        return False
-    if not quiet:
-        messages.success(
-            request,
-            f"{len(found)} formulaire{'s' if len(found) > 1 else ''} lu"
-            f"{'s' if len(found) > 1 else ''} sur HelloAsso.",
+        messages.error(
+            request, f"La liste des formulaires n'a pas pu être lue : {_error_text(error)}"
         )
+        return False
+    plural = "s" if len(found) > 1 else ""
+    messages.success(request, f"{len(found)} formulaire{plural} lu{plural} sur HelloAsso.")
     return True
 
 
@@ -432,6 +421,9 @@ def helloasso_forms(request: HttpRequest) -> HttpResponse:
             "connection": connection,
             "editable": can(request.membership, "change", "connectors"),
             "steps": _steps("campagnes", connection),
+            # Coming from step 2: the page asks HelloAsso for the forms as it opens.
+            "read_now": request.GET.get("lire") == "1"
+            and can(request.membership, "change", "connectors"),
             "unknown_types": sorted(
                 {f.form_type for f in forms_list if f.form_type not in services.FORM_TYPE_KINDS}
             ),
@@ -447,6 +439,11 @@ def helloasso_forms_refresh(request: HttpRequest) -> HttpResponse:
     if isinstance(connection, HttpResponse):
         return connection
     _refresh_forms(request)
+    if request.htmx:
+        # Step 3 asked for the list on opening: show it, with the message.
+        response = HttpResponse("")
+        response["HX-Redirect"] = reverse("helloasso_forms")
+        return response
     return redirect("helloasso_forms")
 
 

@@ -76,6 +76,7 @@ JOB_RIGHTS: dict[str, tuple[str, str]] = {
     "export_all": ("view", "settings"),
     "import_check": ("view", "imports"),
     "import_run": ("view", "imports"),
+    "helloasso_sync": ("view", "connectors"),
 }
 # Jobs whose file holds what their author may see (sensitive fields, payments): only the
 # author follows them; for anyone else they do not exist.
