@@ -319,6 +319,7 @@ def test_nightly_tasks_are_enqueued_once_a_day():
         "lien.contacts.tasks.purge_trash",
         "lien.payments.tasks.apply_payment_labels",
         "lien.imports.tasks.purge_import_files",
+        "lien.exports.tasks.purge_export_files",
         "lien.search.tasks.record_segments",
     ]
     assert enqueue_due(now=night + dt.timedelta(hours=2)) == []

@@ -24,6 +24,7 @@ NIGHTLY: list[str] = [
     "lien.contacts.tasks.purge_trash",
     "lien.payments.tasks.apply_payment_labels",
     "lien.imports.tasks.purge_import_files",
+    "lien.exports.tasks.purge_export_files",
     # After the label rules: segments on labels see tonight's labels.
     "lien.search.tasks.record_segments",
 ]

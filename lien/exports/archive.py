@@ -53,6 +53,8 @@ from lien.interactions.models import (
 from lien.payments.models import Campaign, MembershipPeriod, Payment, PaymentLabel
 from lien.search.models import Segment
 
+PROGRESS_EVERY = 20_000  # rows of one file between two progress messages
+
 
 def euros(cents: Any) -> Any:
     return Money.from_cents(cents)
@@ -358,6 +360,10 @@ def write_archive(
                 for line in rows:
                     writer.writerow([as_text(value) for value in line])
                     count += 1
+                    if progress is not None and count % PROGRESS_EVERY == 0:
+                        # A million contacts in one file: the bar says the file is moving.
+                        done = f"{count:,}".replace(",", "\u202f")
+                        progress(index, len(dumps), f"Fichier {dump.name} : {done} lignes…")
                 text.flush()
                 text.detach()
             counts[dump.name] = count

@@ -27,10 +27,20 @@ from lien.payments.models import PaymentKind
 from lien.payments.selectors import PaymentQuery, filtered_payments
 from lien.search.criteria import REGISTRIES, TreeError
 from lien.search.models import Segment
-from lien.search.tree import search
+from lien.search.tree import context, describe_tree, search
 
 KINDS = ("list", "search", "segment", "group")
 MAX_IDS = 5000  # ticked rows travel in the form; more is « toute la sélection »
+# The lists' filter parameters in words; paging and sorting select no rows.
+PARAM_WORDS = {
+    "q": "recherche", "etiquette": "étiquette n°", "groupe": "groupe n°", "statut": "statut",
+    "origine": "origine", "type": "type n°", "categorie": "catégorie n°",
+    "libelle": "libellé n°", "du": "du", "au": "au", "date_from": "du", "date_to": "au",
+    "amount_min": "montant minimum", "amount_max": "montant maximum", "status": "statut",
+    "method": "moyen", "campaign": "campagne n°", "contact": "contact n°",
+    "structure": "structure n°", "payer_label": "étiquette n°", "recurring": "récurrent",
+}  # fmt: skip
+NOT_FILTERS = {"tri", "taille", "page", "apres", "avant", "sort", "kind"}
 
 
 @dataclass
@@ -38,6 +48,7 @@ class Selection:
     table: ExportTable
     queryset: QuerySet
     title: str  # « Contacts du segment « Donateurs fidèles » »
+    summary: str = ""  # the selection in words, for the history of exports
 
 
 def may_export(membership: Membership | None, table: ExportTable) -> bool:
@@ -48,6 +59,20 @@ def may_export(membership: Membership | None, table: ExportTable) -> bool:
 def require_export(membership: Membership | None, table: ExportTable) -> None:
     if not may_export(membership, table):
         raise PermissionDenied("Votre profil ne vous permet pas d'exporter ces données.")
+
+
+def list_summary(query: str) -> str:
+    """A list's query string in words: « Filtres : recherche « lef », étiquette n°3 »."""
+    parts = []
+    for key, values in QueryDict(query).lists():
+        if key in NOT_FILTERS:
+            continue
+        word = PARAM_WORDS.get(key, key)
+        for value in values:
+            if not value.strip():
+                continue
+            parts.append(f"{word}{value}" if word.endswith("n°") else f"{word} « {value} »")
+    return f"Filtres : {', '.join(parts)}" if parts else "Toute la liste"
 
 
 def _list(source: dict, organization: Organization, table: ExportTable) -> tuple[QuerySet, str]:
@@ -90,17 +115,16 @@ def selection(
     require_export(membership, table)
     if kind == "list":
         rows, title = _list(source, organization, table)
+        summary = list_summary(source.get("query", ""))
     elif kind == "search":
+        tree = source.get("tree") or {"group": "all", "children": []}
+        registry = REGISTRIES[table.key]
         try:
-            rows = search(
-                organization,
-                source.get("tree") or {"group": "all", "children": []},
-                membership=membership,
-                registry=REGISTRIES[table.key],
-            )
+            rows = search(organization, tree, membership=membership, registry=registry)
         except TreeError as error:
             raise ValidationError(f"La recherche n'est pas complète : {error.message}") from error
         title = f"{table.title} — recherche avancée"
+        summary = f"Recherche : {_describe(tree, registry, organization, membership)}"
     elif kind == "segment":
         if table.key != "contacts" or not can(membership, "view", "segments"):
             raise PermissionDenied("Votre profil ne vous permet pas de voir les segments.")
@@ -114,6 +138,8 @@ def selection(
                 f"La définition du segment est à revoir : {error.message}"
             ) from error
         title = f"Contacts du segment « {segment.name} »"
+        words = _describe(segment.tree, REGISTRIES["contacts"], organization, membership)
+        summary = f"Segment « {segment.name} » : {words}"
     else:
         if table.key not in ("contacts", "structures") or not can(membership, "view", "segments"):
             raise PermissionDenied("Votre profil ne vous permet pas de voir les groupes.")
@@ -128,10 +154,17 @@ def selection(
         )
         rows = select(organization=organization, query=query)
         title = f"{table.title} du groupe « {group.name} »"
+        summary = f"Groupe « {group.name} »"
     ids = as_ids(source.get("ids") or [])[:MAX_IDS]
     if ids:
         rows = rows.filter(pk__in=ids)
         title = f"{title} (sélection)"
+        plural = "s" if len(ids) > 1 else ""
+        summary = f"{summary} — {len(ids)} ligne{plural} cochée{plural}"
     if table.related:
         rows = rows.select_related(*table.related)
-    return Selection(table, rows, title)
+    return Selection(table, rows, title, summary[:1000])
+
+
+def _describe(tree: dict, registry, organization: Organization, membership) -> str:
+    return describe_tree(tree, registry, context(organization, membership))

@@ -1,7 +1,8 @@
 """Background exports: thin tasks that load the member, call a service and store the file.
 
 The member's rights are read again when the job runs: a right lost since the click is
-lost for the export too. Files go to the default storage under exports/<organisation>/.
+lost for the export too. Files go to the default storage under exports/<organisation>/,
+and the export's row in the history (`record_id`) gets its row count and file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django_tasks import task
 from lien.core.jobs import run_job
 from lien.core.models import Job, Membership
 from lien.exports import archive, services, sources
+from lien.exports.models import ExportRecord
 from lien.exports.tables import chosen_columns
 
 
@@ -42,7 +44,29 @@ def file_name(title: str, extension: str) -> str:
     return f"{slugify(title)[:60] or 'export'}-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
-def write_table_export(job: Job, progress, *, source: dict, columns: list[str], options: dict):
+def _store(job: Job, out, title: str, extension: str, rows: int, record_id: int | None) -> str:
+    """The made file into the storage; the history row knows its rows and file."""
+    size = out.seek(0, 2)
+    out.seek(0)
+    name = default_storage.save(
+        f"exports/{job.organization_id}/{file_name(title, extension)}", File(out)
+    )
+    if record_id is not None:
+        ExportRecord.objects.for_org(job.organization_id).filter(pk=record_id).update(
+            rows=rows, file_name=name, file_size=size, finished_at=timezone.now()
+        )
+    return name
+
+
+def write_table_export(
+    job: Job,
+    progress,
+    *,
+    source: dict,
+    columns: list[str],
+    options: dict,
+    record_id: int | None = None,
+):
     membership = _author(job)
     organization = job.organization
     selected = sources.selection(source, organization=organization, membership=membership)
@@ -62,25 +86,23 @@ def write_table_export(job: Job, progress, *, source: dict, columns: list[str], 
             sheet=selected.table.title,
             progress=lambda done: progress.update(done, max(total, done)),
         )
-        out.seek(0)
-        name = default_storage.save(
-            f"exports/{organization.pk}/{file_name(selected.title, file_options.extension)}",
-            File(out),
-        )
+        name = _store(job, out, selected.title, file_options.extension, count, record_id)
     return {"file": name, "rows": count, "message": _rows_message(count)}
 
 
 @task()
-def export_table(*, job_id: int, source: dict, columns: list[str], options: dict) -> dict:
+def export_table(
+    *, job_id: int, source: dict, columns: list[str], options: dict, record_id: int | None = None
+) -> dict:
     return run_job(
         job_id,
         lambda job, progress: write_table_export(
-            job, progress, source=source, columns=columns, options=options
+            job, progress, source=source, columns=columns, options=options, record_id=record_id
         ),
     )
 
 
-def write_full_export(job: Job, progress) -> dict:
+def write_full_export(job: Job, progress, *, record_id: int | None = None) -> dict:
     membership = _author(job)
     organization = job.organization
     with tempfile.TemporaryFile() as out:
@@ -90,12 +112,8 @@ def write_full_export(job: Job, progress) -> dict:
             membership=membership,
             progress=lambda done, total, message: progress.update(done, total, message),
         )
-        out.seek(0)
-        name = default_storage.save(
-            f"exports/{organization.pk}/{file_name(f'donnees-{organization.slug}', 'zip')}",
-            File(out),
-        )
-    rows = sum(counts.values())
+        rows = sum(counts.values())
+        name = _store(job, out, f"donnees-{organization.slug}", "zip", rows, record_id)
     return {
         "file": name,
         "rows": rows,
@@ -105,5 +123,16 @@ def write_full_export(job: Job, progress) -> dict:
 
 
 @task()
-def export_everything(*, job_id: int) -> dict:
-    return run_job(job_id, write_full_export)
+def export_everything(*, job_id: int, record_id: int | None = None) -> dict:
+    return run_job(
+        job_id, lambda job, progress: write_full_export(job, progress, record_id=record_id)
+    )
+
+
+@task()
+def purge_export_files() -> dict:
+    """Nightly: export files past the retention period are deleted; the history keeps
+    their rows (« fichier supprimé »)."""
+    from lien.exports import records  # records queues the tasks of this module
+
+    return {"purged": records.purge_old_files()}

@@ -1,11 +1,13 @@
 """Export pages: the « Exporter » buttons of the lists, searches, segments and groups lead
-here, and « Exporter toutes mes données » from the settings."""
+here, « Exporter toutes mes données » from the settings, and « Mes exports » (the history)."""
 
 from django.urls import path
 
 from lien.exports import views
 
 urlpatterns = [
+    path("exports/", views.export_list, name="export_list"),
+    path("exports/<int:pk>/fichier/", views.export_file, name="export_file"),
     path("exports/contacts/", views.export_contacts, name="export_contacts"),
     path("exports/structures/", views.export_structures, name="export_structures"),
     path("exports/interactions/", views.export_interactions, name="export_interactions"),

@@ -15,7 +15,9 @@ import tempfile
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -24,25 +26,38 @@ from django.views.decorators.http import require_http_methods
 
 from lien.contacts.models import Group
 from lien.core.access import member_required, require
-from lien.core.jobs import start_job
-from lien.core.models import Job
 from lien.core.params import as_ids
-from lien.exports import archive, services, sources, tasks
+from lien.core.views import render_page
+from lien.exports import archive, records, services, sources, tasks
+from lien.exports.access import get_export
 from lien.exports.forms import ExportForm
+from lien.exports.models import ExportRecord
 from lien.exports.tables import TABLES, available_columns
 from lien.payments.models import PaymentKind
 from lien.payments.views import TABLES as PAYMENT_TABLES
 from lien.search.forms import dump_tree, load_tree, search_url
 from lien.search.models import Segment
 
-RECENT_JOBS = 5
+RECENT = 5  # the member's last exports under the form
+PAGE_SIZE = 30  # rows of « Mes exports »
 
 
-def _recent_jobs(request: HttpRequest, kinds: list[str]):
-    return (
-        Job.objects.for_org(request.organization)
-        .filter(kind__in=kinds, created_by=request.user)
-        .order_by("-created_at", "-pk")[:RECENT_JOBS]
+def _downloadable(request: HttpRequest, rows) -> list[ExportRecord]:
+    """The records, each knowing whether this member may download its file."""
+    rows = list(rows)
+    for record in rows:
+        record.downloadable = records.may_download(request.membership, record)
+    return rows
+
+
+def _recent(request: HttpRequest, kind: str) -> list[ExportRecord]:
+    """The member's own last exports of this kind, shown under the form."""
+    return _downloadable(
+        request,
+        ExportRecord.objects.for_org(request.organization)
+        .filter(kind=kind, created_by=request.user)
+        .select_related("job", "created_by")
+        .order_by("-created_at", "-pk")[:RECENT],
     )
 
 
@@ -84,17 +99,11 @@ def _export_page(
     if submitted and selected is not None and form.is_valid():
         chosen = [c for c in columns if c.key in set(form.cleaned_data["columns"])]
         options = form.options()
+        export = records.TableExport(organization, request.user, source, selected, chosen, options)
         if bounded <= services.DIRECT_LIMIT:
             # Closed by the FileResponse once sent.
             out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-            services.write_export(
-                out,
-                organization=organization,
-                queryset=selected.queryset,
-                columns=chosen,
-                options=options,
-                sheet=table.title,
-            )
+            records.export_now(out, export)
             out.seek(0)
             return FileResponse(
                 out,
@@ -102,20 +111,11 @@ def _export_page(
                 filename=tasks.file_name(selected.title, options.extension),
                 content_type=services.CONTENT_TYPES[options.fmt],
             )
-        job = start_job(
-            organization=organization,
-            kind=f"export_{table.key}",
-            label=f"Export : {selected.title}"[:200],
-            task=tasks.export_table,
-            created_by=request.user,
-            source=source,
-            columns=[c.key for c in chosen],
-            options=options.as_dict(),
-        )
+        record = records.start_export(export)
         messages.info(
             request, "L'export est lancé : le fichier se télécharge ici dès qu'il est prêt."
         )
-        return redirect("job_progress", pk=job.pk)
+        return redirect("job_progress", pk=record.job_id)
     context = {
         "table": table,
         "title": selected.title if selected else table.title,
@@ -127,7 +127,7 @@ def _export_page(
         "back_label": back_label,
         "hidden": hidden or [],
         "action": request.path if hidden else request.get_full_path(),
-        "jobs": _recent_jobs(request, [f"export_{table.key}"]),
+        "recent": _recent(request, table.key),
     }
     return TemplateResponse(request, "exports/export.html", context)
 
@@ -141,37 +141,26 @@ def _back(name: str, request: HttpRequest, *args: Any) -> str:
     return reverse(name, args=args) + (f"?{query}" if query else "")
 
 
-@member_required()
-@require_http_methods(["GET", "POST"])
-def export_contacts(request: HttpRequest) -> HttpResponse:
-    return _export_page(
-        request,
-        _list_source(request, "contacts"),
-        back_url=_back("contact_list", request),
-        back_label="Contacts",
-    )
+def _list_export(table: str, list_url_name: str, back_label: str):
+    """The export page of a list (contacts, structures, interactions) with its filters."""
+
+    @member_required()
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest) -> HttpResponse:
+        return _export_page(
+            request,
+            _list_source(request, table),
+            back_url=_back(list_url_name, request),
+            back_label=back_label,
+        )
+
+    view.__name__ = view.__qualname__ = f"export_{table}"
+    return view
 
 
-@member_required()
-@require_http_methods(["GET", "POST"])
-def export_structures(request: HttpRequest) -> HttpResponse:
-    return _export_page(
-        request,
-        _list_source(request, "structures"),
-        back_url=_back("structure_list", request),
-        back_label="Structures",
-    )
-
-
-@member_required()
-@require_http_methods(["GET", "POST"])
-def export_interactions(request: HttpRequest) -> HttpResponse:
-    return _export_page(
-        request,
-        _list_source(request, "interactions"),
-        back_url=_back("interaction_list", request),
-        back_label="Interactions",
-    )
+export_contacts = _list_export("contacts", "contact_list", "Contacts")
+export_structures = _list_export("structures", "structure_list", "Structures")
+export_interactions = _list_export("interactions", "interaction_list", "Interactions")
 
 
 @member_required()
@@ -239,22 +228,67 @@ def export_all(request: HttpRequest) -> HttpResponse:
     """« Exporter toutes mes données »: a ZIP of CSV files, one per table, by a job."""
     require(request, "add", "exports")
     if request.method == "POST":
-        job = start_job(
-            organization=request.organization,
-            kind="export_all",
-            label="Export de toutes les données",
-            task=tasks.export_everything,
-            created_by=request.user,
+        record = records.start_archive(
+            organization=request.organization, membership=request.membership
         )
         messages.info(
             request, "L'archive se prépare : elle se télécharge ici dès qu'elle est prête."
         )
-        return redirect("job_progress", pk=job.pk)
+        return redirect("job_progress", pk=record.job_id)
     return TemplateResponse(
         request,
         "exports/export_all.html",
-        {
-            "files": archive.dumps_for(request.membership),
-            "jobs": _recent_jobs(request, ["export_all"]),
-        },
+        {"files": archive.dumps_for(request.membership), "recent": _recent(request, "all")},
     )
+
+
+# « Mes exports » ------------------------------------------------------------------------
+
+
+@member_required("exports", "view")
+def export_list(request: HttpRequest) -> HttpResponse:
+    """The member's exports (the whole organisation's for an administrator), newest first,
+    with the file to download while it is kept."""
+    membership = request.membership
+    rows = records.visible_exports(organization=request.organization, membership=membership)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = _downloadable(request, page.object_list)
+    return render_page(
+        request,
+        "exports/export_list.html",
+        {
+            "page": page,
+            "sees_all": records.sees_all_exports(membership),
+            "retention_days": records.retention_days(),
+        },
+        partial="exports/partials/_export_table.html",
+    )
+
+
+@member_required("exports", "view")
+def export_file(request: HttpRequest, pk: int) -> FileResponse | HttpResponse:
+    """An export's file: its author's, or an administrator's who may see all it holds."""
+    record = get_export(request, pk)
+    if not record.file_name:
+        messages.warning(request, _file_gone(record))
+        return redirect("export_list")
+    if not records.may_download(request.membership, record):
+        raise PermissionDenied("Ce fichier contient ce que le profil de son auteur permet de voir.")
+    if not default_storage.exists(record.file_name):
+        raise Http404("Le fichier de cet export est introuvable.")
+    return FileResponse(
+        default_storage.open(record.file_name, "rb"),
+        as_attachment=True,
+        filename=record.file_name.rsplit("/", 1)[-1],
+    )
+
+
+def _file_gone(record: ExportRecord) -> str:
+    if record.file_deleted_at:
+        return (
+            f"Le fichier de cet export a été supprimé le {record.file_deleted_at:%d/%m/%Y}, "
+            f"après {records.retention_days()} jours : relancez l'export."
+        )
+    if record.is_immediate:
+        return "Cet export a été téléchargé tout de suite : Lien n'en garde pas de copie."
+    return "Le fichier de cet export n'est pas encore prêt."
