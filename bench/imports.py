@@ -132,6 +132,19 @@ def generate(path: Path, organization, rows: int, existing: float, seed: int) ->
     return {"rows": rows, "columns": len(header), "existing": matched, "bytes": path.stat().st_size}
 
 
+def profiled(prefix: Path | None, name: str, work):
+    """Run `work`, under cProfile when a prefix is given (stats in <prefix>-<name>.prof)."""
+    if prefix is None:
+        return work()
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(work)
+    finally:
+        profiler.dump_stats(f"{prefix}-{name}.prof")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url")
@@ -142,6 +155,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--profile", type=Path, help="write cProfile stats of the check and the run to this prefix"
+    )
     args = parser.parse_args()
     setup_django(args.database_url)
     os.environ.setdefault("LIEN_IMPORT_MAX_BYTES", str(1 << 30))
@@ -180,13 +196,15 @@ def main() -> None:
     print(f"dépôt + détection : {results['upload_s']} s ; correspondances : {mapping}")
 
     start = time.perf_counter()
-    summary = services.check_import(imp=imp)
+    summary = profiled(args.profile, "check", lambda: services.check_import(imp=imp))
     results["check_s"] = round(time.perf_counter() - start, 2)
     print(f"vérification : {results['check_s']} s — {summary['message']}")
     imp.refresh_from_db()
 
     start = time.perf_counter()
-    outcome = services.run_import(imp=imp, user=actor.user)
+    outcome = profiled(
+        args.profile, "run", lambda: services.run_import(imp=imp, user=actor.user)
+    )
     results["run_s"] = round(time.perf_counter() - start, 2)
     print(f"import : {results['run_s']} s — {outcome['message']}")
     total = results["check_s"] + results["run_s"]

@@ -4,10 +4,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from django.core.validators import EmailValidator
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lien.contacts.models import Contact, Structure
+from lien.imports import values
 from lien.imports.values import (
     CHOICE_SYNONYMS,
     EXCEL_EPOCH,
@@ -311,3 +313,12 @@ def test_parsers_answer_a_value_or_a_cell_error_never_anything_else(value):
             parser(value)
         except CellError as caught:
             assert caught.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(values.PLAIN_EMAIL, fullmatch=True))
+def test_plain_email_fast_path_is_a_subset_of_the_validator(email):
+    """Addresses the fast path accepts without the validator are ones it accepts too."""
+    if len(email) <= 254:
+        EmailValidator()(email)
+        assert values.parse_email(email.upper()) == email

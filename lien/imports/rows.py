@@ -133,6 +133,15 @@ FRENCH_NUMBER = re.compile(r"0[1-9][0-9]{8}")
 PHONE_PUNCTUATION = str.maketrans("", "", " .-/\u00a0")
 
 
+MEMO_SIZE = 20_000  # distinct texts remembered per column; then the memo starts again
+
+
+def remember(memo: dict, text: str, answer: tuple) -> None:
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[text] = answer
+
+
 def french_e164(text: str, region: str) -> str:
     """The E.164 form of a French national number (« 06 12 34 56 78 » → +33612345678)
     without parsing it: what `normalize_phone` answers for such numbers, ten times
@@ -195,7 +204,9 @@ class RowReader:
             ImportTarget.PAYMENTS: Payment,
         }.get(target)
         self._named: dict[str, dict[str, Any]] = {}
-        self._parsers: dict[tuple, Callable[[Any], Any]] = {}
+        self._parsers: dict[tuple, tuple[Callable[[Any], Any], dict | None]] = {}
+        self._memos: dict[str, dict] = {}
+        self.today = timezone.localdate()
         self._typed: dict[str, Any] = {}
         if target == ImportTarget.INTERACTIONS:
             for key, model in [
@@ -332,23 +343,47 @@ class RowReader:
             row.errors.sort(key=lambda e: order.get(e["column"], len(order)))
         return row
 
-    def _cell(self, row: CleanRow, raw: dict, key: str, parse: Callable[[str], Any]) -> Any:
+    def _cell(
+        self,
+        row: CleanRow,
+        raw: dict,
+        key: str,
+        parse: Callable[[str], Any],
+        memo: dict | None = None,
+    ) -> Any:
+        """The parsed cell, or None with the cell's error on the row. With a `memo`, a text
+        read before gives the same answer without parsing it again."""
         if key not in raw:
             return None
         header, text = raw[key]
-        try:
-            return parse(self._typed.get(key, text))
-        except (CellError, ValidationError) as error:
-            row.error(header, text, _message(error))
-            return None
+        typed = self._typed.get(key)
+        answer = memo.get(text) if memo is not None and typed is None else None
+        if answer is None:
+            try:
+                answer = (True, parse(text if typed is None else typed))
+            except (CellError, ValidationError) as error:
+                answer = (False, _message(error))
+            if memo is not None and typed is None:
+                remember(memo, text, answer)
+        if answer[0]:
+            return answer[1]
+        row.error(header, text, answer[1])
+        return None
 
-    def _parser(self, model, key: str) -> Callable[[Any], Any]:
-        """The reader of one native field, chosen once per import."""
+    def _memo(self, name: str) -> dict:
+        """The remembered answers of one column's parser (see `_cell`)."""
+        return self._memos.setdefault(name, {})
+
+    def _parser(self, model, key: str) -> tuple[Callable[[Any], Any], dict | None]:
+        """The reader of one native field, chosen once per import, and its memo when the
+        column's values repeat (dates, yes/no, choices: not names, emails or free text)."""
         cache_key = (model, key)
         if cache_key not in self._parsers:
             field = model._meta.get_field(key)
+            repeats = True
             if isinstance(field, models.EmailField):
                 parse: Callable[[Any], Any] = values.parse_email
+                repeats = False
             elif key == "birth_date":
                 parse = self.birth_date
             elif isinstance(field, models.DateField):
@@ -359,16 +394,19 @@ class RowReader:
                 parse = functools.partial(self.choice, key, choices=field.choices)
             elif isinstance(field, models.URLField):
                 parse = self._url
+                repeats = False
             else:
                 parse = functools.partial(self.text, model, key)
-            self._parsers[cache_key] = parse
+                repeats = False
+            self._parsers[cache_key] = (parse, self._memo(key) if repeats else None)
         return self._parsers[cache_key]
 
     def _native(self, row: CleanRow, raw: dict, model, keys: Sequence[str]) -> None:
         """Text, choice, email, date, boolean and URL fields of `model`."""
         for key in keys:
             if key in raw:
-                value = self._cell(row, raw, key, self._parser(model, key))
+                parse, memo = self._parser(model, key)
+                value = self._cell(row, raw, key, parse, memo)
                 if value is not None:
                     row.values[key] = value
 
@@ -388,10 +426,23 @@ class RowReader:
             name = key[len(CUSTOM_PREFIX) :]
             if name not in self.custom_fields:
                 continue
-            try:
-                row.custom[name] = self.custom(name, text, row)
-            except CellError as error:
-                row.error(header, text, error.message)
+            memo = self._memo(key) if key not in self._typed else None
+            answer = memo.get(text) if memo is not None else None
+            if answer is None:
+                probe = CleanRow(number=row.number, cells=[])  # collects the new choices
+                try:
+                    answer = (True, self.custom(name, text, probe), probe.new_choices.get(name))
+                except CellError as error:
+                    answer = (False, error.message, None)
+                if memo is not None:
+                    remember(memo, text, answer)
+            ok, value, missing = answer
+            if not ok:
+                row.error(header, text, value)
+                continue
+            row.custom[name] = list(value) if isinstance(value, list) else value
+            if missing:
+                row.new_choices.setdefault(name, set()).update(missing)
 
     def _labels(self, row: CleanRow, raw: dict) -> None:
         if "labels" in raw:
@@ -433,12 +484,13 @@ class RowReader:
                 row, raw, "postal_code",
                 lambda v: self.text(Contact, "postal_code",
                                     values.parse_postal_code(v, country=country)),
+                self._memo(f"postal_code:{country}"),
             )  # fmt: skip
             if value is not None:
                 row.values["postal_code"] = value
 
     def _country(self, row: CleanRow, raw: dict) -> None:
-        value = self._cell(row, raw, "country", values.parse_country)
+        value = self._cell(row, raw, "country", values.parse_country, self._memo("country"))
         if value is not None:
             row.values["country"] = value
 
@@ -471,7 +523,7 @@ class RowReader:
         self._native(row, raw, Contact, keys)
         self._country(row, raw)
         self._phones(row, raw, ["mobile", "phone"])
-        if row.values.get("birth_date") and row.values["birth_date"] > timezone.localdate():
+        if row.values.get("birth_date") and row.values["birth_date"] > self.today:
             row.error(raw["birth_date"][0], raw["birth_date"][1],
                       "La date de naissance est dans le futur.")  # fmt: skip
         self._customs(row, raw)

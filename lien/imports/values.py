@@ -351,9 +351,18 @@ def parse_bool(value: Any) -> bool:
 _email_validator = EmailValidator()
 
 
+# A subset of what Django's EmailValidator accepts (dot-atom ASCII user, ASCII domain
+# labels, letters-only TLD): addresses of this shape skip the slower full check.
+PLAIN_EMAIL = re.compile(
+    r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+
+
 def parse_email(value: Any) -> str:
     """A valid address, trimmed and lower-cased (« Jean@X.fr » → « jean@x.fr »)."""
     email = str(value).strip().removeprefix("mailto:").strip("<>").strip().lower()
+    if len(email) <= 254 and PLAIN_EMAIL.fullmatch(email):
+        return email  # the common shape, which the validator below accepts too
     try:
         _email_validator(email)
     except ValidationError:
