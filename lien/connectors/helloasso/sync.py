@@ -320,13 +320,15 @@ class Syncer:
             self._write_people(people, events)
             self._write_payments(shares, people, events, touched)
             insert(AuditEvent, events)
-            touched |= {p.contact_id for p in people.values() if p.contact_id}
-            refresh_contact_stats(self.organization, touched)
-            from lien.payments.labels import apply_label_rules
+            # Aggregates and labels of the people whose payments changed (new contacts
+            # included): a page read again without change writes nothing.
+            if touched:
+                from lien.payments.labels import apply_label_rules
 
-            apply_label_rules(
-                organization=self.organization, actor=ACTOR, contact_ids=sorted(touched)
-            )
+                refresh_contact_stats(self.organization, touched)
+                apply_label_rules(
+                    organization=self.organization, actor=ACTOR, contact_ids=sorted(touched)
+                )
 
     def _plan(self, orders: Iterable[Order]) -> tuple[list[Share], dict[str, PersonPlan]]:
         """The shares and people of a page, from the orders of chosen forms only."""
