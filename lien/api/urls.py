@@ -40,6 +40,7 @@ urlpatterns = [
     path("v1/me/", views.MeView.as_view(), name="api-me"),
     path("v1/", include(router.urls)),
     path("", include("lien.api.urls_imports")),
+    path("", include("lien.api.exports")),
     path("", include("lien.api.urls_connectors")),
     # The schema and its docs page hold no data: public, so any client can be generated.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api_schema"),

@@ -34,6 +34,7 @@ from lien.exports.sources import Selection
 from lien.exports.tables import TABLES, ExportColumn
 
 ARCHIVE_TITLE = "Export de toutes les données"
+HIDDEN_DETAILS = "détails masqués"
 
 
 def retention_days() -> int:
@@ -69,6 +70,15 @@ def visible_exports(*, organization: Organization, membership: Membership) -> Qu
     return records
 
 
+def details_hidden(membership: Membership, record: ExportRecord) -> bool:
+    """Someone else's export seen by a member whose profile hides payment data or sensitive
+    fields: its selection and columns may name them, so only its title is shown."""
+    if record.created_by_id == membership.user_id:
+        return False
+    profile = membership.profile
+    return profile.hide_payment_data or profile.hide_sensitive_fields
+
+
 def may_download(membership: Membership, record: ExportRecord) -> bool:
     """The file exists, the member may export such data now, and it is theirs — or they
     see every export and their profile hides nothing the file may hold."""
@@ -84,10 +94,7 @@ def may_download(membership: Membership, record: ExportRecord) -> bool:
         return False
     if record.created_by_id == membership.user_id:
         return True
-    profile = membership.profile
-    return sees_all_exports(membership) and not (
-        profile.hide_payment_data or profile.hide_sensitive_fields
-    )
+    return sees_all_exports(membership) and not details_hidden(membership, record)
 
 
 def _record(

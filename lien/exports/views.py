@@ -43,10 +43,12 @@ PAGE_SIZE = 30  # rows of « Mes exports »
 
 
 def _downloadable(request: HttpRequest, rows) -> list[ExportRecord]:
-    """The records, each knowing whether this member may download its file."""
+    """The records, each knowing whether this member may download its file and read its
+    selection."""
     rows = list(rows)
     for record in rows:
         record.downloadable = records.may_download(request.membership, record)
+        record.details_hidden = records.details_hidden(request.membership, record)
     return rows
 
 
