@@ -184,6 +184,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("LIEN_MEDIA_ROOT", VAR_DIR / "media"))
 LIEN_IMPORT_MAX_BYTES = int(os.environ.get("LIEN_IMPORT_MAX_BYTES", 50 * 1024 * 1024))  # uploads
+# Where an import's check keeps its plans for the run (server-private, never served).
+LIEN_IMPORT_PLANS_DIR = Path(os.environ.get("LIEN_IMPORT_PLANS_DIR", VAR_DIR / "import-plans"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

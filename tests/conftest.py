@@ -30,9 +30,16 @@ def add_member(organization: Organization, email: str, profile_name: str) -> Mem
     )
 
 
+@pytest.fixture(scope="session")
+def _plans_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("import-plans")
+
+
 @pytest.fixture(autouse=True)
-def _fast_and_quiet(settings):
-    """Tests use the in-process task backend and keep emails in memory."""
+def _fast_and_quiet(settings, _plans_dir):
+    """Tests use the in-process task backend and keep emails in memory; the plans an
+    import's check keeps for its run go to a temporary folder."""
+    settings.LIEN_IMPORT_PLANS_DIR = _plans_dir
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

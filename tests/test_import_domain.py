@@ -26,7 +26,7 @@ from lien.contacts.models import (
 )
 from lien.core.audit import Actor
 from lien.core.models import AuditEvent, Job
-from lien.imports import services
+from lien.imports import plans, services
 from lien.imports.models import Import, ImportRow, MappingTemplate
 from lien.interactions.models import Interaction
 from lien.payments.models import MembershipPeriod, Payment
@@ -915,11 +915,107 @@ def test_a_search_finds_what_an_import_created_or_updated(org, actor):
     others = set(search(org, {**tree, "op": "not_in"}).values_list("pk", flat=True))
 
     written = set(
-        ImportRow.objects.filter(import_run=imp, is_check=False, outcome__in=["created", "updated"])
-        .values_list("object_id", flat=True)
+        ImportRow.objects.filter(
+            import_run=imp, is_check=False, outcome__in=["created", "updated"]
+        ).values_list("object_id", flat=True)
     )
     assert jean.pk in found and found == written
     assert stranger.pk in others and not others & found
     assert describe_tree(tree, CONTACTS_REGISTRY, context(org)) == (
         f"créé ou mis à jour par l'import n°{imp.pk}"
     )
+
+
+# The check's plans, reused by the run (lien/imports/plans.py) ----------------------------
+
+
+def _chunked(org, actor, text: str, size: int = 2, **config):
+    imp = upload(org, actor, text)
+    Import.objects.filter(pk=imp.pk).update(chunk_size=size)
+    imp.refresh_from_db()
+    return checked(org, imp, **config)
+
+
+@pytest.mark.django_db
+def test_the_run_writes_the_checks_plans_and_matches_again_people_of_earlier_chunks(org, actor):
+    contacts.create_contact(organization=org, actor=actor, data={"first_name": "Anne",
+                            "last_name": "Roy", "email": "anne@example.org"})  # fmt: skip
+    # Long before the check (a change in the minute before it makes the run plan again).
+    Contact.objects.for_org(org).update(updated_at=timezone.now() - dt.timedelta(minutes=5))
+    text = (
+        "Prénom;Nom;Email;Ville\n"
+        "Anne;Roy;anne@example.org;Lyon\n"  # chunk 1: known, filled
+        "Jean;Dupont;jean@example.org;\n"  # chunk 1: new
+        ";Dupont;JEAN@example.org;Nice\n"  # chunk 2: Jean again, planned by the run
+        "Zoé;Petit;zoe@example.org;Brest\n"  # chunk 2: new
+        "Jean;Dupont;jean@example.org;Paris\n"  # chunk 3: Jean again (Nice stays)
+    )
+    imp = _chunked(org, actor, text)
+    assert imp.check_summary["create"] == 2  # Jean's later rows: counted unchanged
+    assert plans.path_of(imp).exists()
+    outcome = services.run_import(imp=imp, user=actor.user)
+    assert outcome["plans"] == "check"
+    assert not plans.path_of(imp).exists()  # spent
+    assert people(org) == [
+        ("Anne", "Roy", "anne@example.org", "Lyon"),
+        ("Jean", "Dupont", "jean@example.org", "Nice"),
+        ("Zoé", "Petit", "zoe@example.org", "Brest"),
+    ]
+    assert (outcome["created"], outcome["updated"], outcome["unchanged"]) == (2, 2, 1)
+    # Undo knows what the reused plans wrote, as it knows any run.
+    imp.refresh_from_db()
+    services.undo_import(organization=org, actor=actor, imp=imp)
+    assert people(org) == [("Anne", "Roy", "anne@example.org", "")]
+
+
+@pytest.mark.django_db
+def test_a_contact_changed_after_the_check_makes_the_run_plan_again(org, actor):
+    """Fill-empty-only must not overwrite what someone filled in the meantime, nor create
+    a second contact for an email given to someone since."""
+    anne = contacts.create_contact(organization=org, actor=actor, data={"first_name": "Anne",
+                                   "last_name": "Roy", "email": "anne@example.org"})  # fmt: skip
+    Contact.objects.for_org(org).update(updated_at=timezone.now() - dt.timedelta(minutes=5))
+    text = (
+        "Prénom;Nom;Email;Ville\n"
+        "Anne;Roy;anne@example.org;Lyon\n"
+        "Jean;Dupont;jean@example.org;Paris\n"
+        "Zoé;Petit;zoe@example.org;Brest\n"
+    )
+    imp = _chunked(org, actor, text)
+    contacts.update_contact(organization=org, actor=actor, contact=anne,
+                            data={"city": "Grenoble"})  # fmt: skip
+    contacts.create_contact(organization=org, actor=actor,
+                            data={"first_name": "Zoé", "email": "zoe@example.org"})  # fmt: skip
+    outcome = services.run_import(imp=imp, user=actor.user)
+    assert outcome["plans"] == "again"
+    assert people(org) == [
+        ("Anne", "Roy", "anne@example.org", "Grenoble"),
+        ("Jean", "Dupont", "jean@example.org", "Paris"),
+        ("Zoé", "Petit", "zoe@example.org", "Brest"),
+    ]
+
+
+@pytest.mark.django_db
+def test_changed_settings_or_a_missing_plans_file_plan_again(org, actor, diet):
+    text = "Prénom;Nom;Email;Régime\nAnne;Roy;anne@example.org;Végétarien\n"
+    imp = _chunked(org, actor, text)
+    diet.required = True
+    diet.save(update_fields=["required"])
+    assert services.run_import(imp=imp, user=actor.user)["plans"] == "again"
+    other = _chunked(org, actor, text.replace("anne", "bea").replace("Anne", "Béa"))
+    plans.discard(other)
+    assert services.run_import(imp=other, user=actor.user)["plans"] == "again"
+    assert Contact.objects.for_org(org).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_new_check_or_a_new_mapping_replaces_the_plans(org, actor):
+    imp = _chunked(org, actor, "Prénom;Nom;Ville\nAnne;Roy;Lyon\n")
+    first = plans.path_of(imp).stat().st_mtime_ns
+    services.configure_import(organization=org, imp=imp, mapping={"0": "first_name",
+                                                                  "1": "last_name"})  # fmt: skip
+    assert not plans.path_of(imp).exists()
+    imp = checked(org, imp)
+    assert plans.path_of(imp).stat().st_mtime_ns >= first
+    assert services.run_import(imp=imp, user=actor.user)["plans"] == "check"
+    assert people(org) == [("Anne", "Roy", "", "")]

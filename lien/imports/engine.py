@@ -192,6 +192,7 @@ class Plan:
     add_external: bool = False
     person: Any = None  # interactions/payments: the contact (existing id or a new Contact)
     person_plan: Plan | None = None  # the plan creating that contact, if new here
+    replan: bool = False  # check only: a new person of an earlier chunk, planned by the run
 
 
 class Engine:
@@ -394,7 +395,7 @@ class Engine:
                 owner = new_here[match.same_as]
                 plan = Plan(row=row, outcome=RowOutcome.UNCHANGED, obj=owner.obj, creating=True)
             elif match.same_as is not None:  # a new person of an earlier chunk (check only)
-                plans.append(Plan(row=row, outcome=RowOutcome.UNCHANGED))
+                plans.append(Plan(row=row, outcome=RowOutcome.UNCHANGED, replan=True))
                 continue
             else:
                 if not self._required_custom(row, row.custom):
@@ -731,7 +732,7 @@ class Engine:
         new = [p.obj for p in plans if p.outcome == RowOutcome.CREATED and p.obj.pk is None]
         for contact in new:
             normalize_contact(contact)
-            contact.updated_at = self.now
+            contact.created_at = contact.updated_at = self.now
             if contact.email_consent and not contact.email_consent_date:
                 contact.email_consent_date = self.now
         insert(Contact, new, ids=True)

@@ -64,6 +64,7 @@ from lien.core.audit import Actor
 from lien.core.models import ActorKind, AuditEvent, Job, Membership, Organization
 from lien.core.rights import can
 from lien.imports import headers as header_rules
+from lien.imports import plans as saved_plans
 from lien.imports.engine import (
     RECORD_MODELS,
     Engine,
@@ -331,6 +332,7 @@ def reopen_file(
 
 
 def _reset_check(imp: Import) -> None:
+    saved_plans.discard(imp)
     imp.status = Import.Status.UPLOADED
     imp.check_summary = {}
     imp.checked_at = None
@@ -536,10 +538,20 @@ def check_import(*, imp: Import, progress: Progress | None = None) -> dict[str, 
     engine = Engine(imp=imp, actor=import_actor(imp), dry_run=True)
     totals: dict[str, int] = defaultdict(int)
     done = 0
+    saved_plans.discard(imp)
+    writer = (
+        saved_plans.PlanWriter(imp, engine, since=timezone.now())
+        if saved_plans.supported(imp)
+        else None
+    )
     try:
         with opened(imp) as table:
-            for _index, chunk in _chunks(imp, table):
-                plans = engine.plan(_read(engine, chunk))
+            for index, chunk in _chunks(imp, table):
+                rows = _read(engine, chunk)
+                read_errors = saved_plans.read_error_counts(rows)
+                plans = engine.plan(rows)
+                if writer is not None:
+                    writer.write(index, plans, read_errors)
                 for outcome, count in _counts(plans).items():
                     totals[outcome] += count
                 errors = [p for p in plans if p.outcome == RowOutcome.ERROR]
@@ -557,7 +569,9 @@ def check_import(*, imp: Import, progress: Progress | None = None) -> dict[str, 
                 Import.objects.filter(pk=imp.pk).update(heartbeat_at=timezone.now())
                 if progress:
                     progress(done, None, f"{done:,} lignes vérifiées…".replace(",", "\u202f"))
-    except Exception:
+    except BaseException:
+        if writer is not None:
+            writer.abandon()
         Import.objects.filter(pk=imp.pk).update(status=Import.Status.UPLOADED)
         raise
     summary = {
@@ -572,6 +586,8 @@ def check_import(*, imp: Import, progress: Progress | None = None) -> dict[str, 
     imp.check_summary = summary
     imp.total_rows = done
     imp.checked_at = timezone.now()
+    if writer is not None:
+        writer.finish(imp.checked_at)
     imp.save(update_fields=["status", "check_summary", "total_rows", "checked_at"])
     return summary
 
@@ -631,12 +647,21 @@ def run_import(
     engine = Engine(imp=imp, actor=import_actor(imp, user), dry_run=False)
     done = imp.rows_done
     try:
-        with opened(imp) as table:
-            for index, chunk in _chunks(imp, table):
+        with contextlib.ExitStack() as stack:
+            saved = saved_plans.PlanReader.open(imp, engine)
+            if saved is not None:  # the check's plans (see lien/imports/plans.py)
+                stack.callback(saved.close)
+                chunks: Iterator = ((c.index, c) for c in saved.chunks())
+            else:
+                chunks = _chunks(imp, stack.enter_context(opened(imp)))
+            for index, chunk in chunks:
                 if index < imp.chunks_done:
                     continue
                 with transaction.atomic():
-                    plans = engine.plan(_read(engine, chunk))
+                    if saved is not None:
+                        plans = saved.plan(engine, chunk)
+                    else:
+                        plans = engine.plan(_read(engine, chunk))
                     if not imp.options.get("skip_errors"):
                         # Rows in error since the check (a contact changed…): never half a file.
                         late = [p for p in plans if p.outcome == RowOutcome.ERROR]
@@ -646,10 +671,12 @@ def run_import(
                                 + error_text(late[0].row.number, late[0].row.errors[0])
                             )
                     engine.write(plans)
-                    if fail_after_rows is not None and chunk[-1][0] >= fail_after_rows:
+                    if saved is not None:
+                        saved.wrote(engine.now)
+                    if fail_after_rows is not None and plans[-1].row.number >= fail_after_rows:
                         raise RuntimeError("Interruption simulée.")
                     counts = _counts(plans)
-                    done += len(chunk)
+                    done += len(plans)
                     Import.objects.filter(pk=imp.pk).update(
                         created_count=imp.created_count + counts[RowOutcome.CREATED],
                         updated_count=imp.updated_count + counts[RowOutcome.UPDATED],
@@ -671,11 +698,14 @@ def run_import(
             message=f"Import arrêté après {_n(imp.rows_done)} lignes : {message}"[:500],
         )
         raise
+    saved_plans.discard(imp)
     imp.status = Import.Status.DONE
     imp.finished_at = timezone.now()
     imp.message = result_text(imp)
     imp.save(update_fields=["status", "finished_at", "message"])
-    return {"message": imp.message, **imp.counters}
+    # How the rows were planned: the check's plans all along, or planned again.
+    plans_used = "check" if saved is not None and saved.valid else "again"
+    return {"message": imp.message, **imp.counters, "plans": plans_used}
 
 
 def result_text(imp: Import) -> str:
@@ -863,6 +893,7 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
         raise ValidationError(
             "L'import ne peut pas être annulé : ces fiches ont changé depuis. " + " ".join(blockers)
         )
+    saved_plans.discard(imp)
     touched = _touched(imp)
     model = RECORD_MODELS[imp.target]
     now = timezone.now()
@@ -1092,4 +1123,10 @@ def purge_old_files(*, now=None) -> int:
             default_storage.delete(name)
         Import.objects.filter(pk=pk).update(file_name="", file_deleted_at=timezone.now())
         purged += 1
+    # Saved plans a check left behind (an import checked and never run).
+    if saved_plans.directory().is_dir():
+        for path in saved_plans.directory().iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < limit.timestamp():
+                    path.unlink()
     return purged

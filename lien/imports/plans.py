@@ -1,0 +1,214 @@
+"""The check's plans, kept for the run of a contacts import.
+
+The check reads, checks and reconciles every row; the run used to do all of it again
+before writing. Now the check writes each chunk's plans — the clean rows, the match of
+each, the values it will write — to a file beside the data directory, and the run
+writes them as they are, when nothing they depend on changed in between:
+
+- the import's settings, its custom fields' definitions and the association's labels
+  are those the check saw (a fingerprint in the file's header);
+- no contact of the association was created or changed since the check began, except
+  by this run itself (an indexed query on `updated_at` before each chunk, inside the
+  chunk's transaction);
+- the run starts from its first chunk (a resumed import plans again).
+
+When one of these fails, the run plans again from the rows kept in the file (no need
+to read the upload again), exactly as it did before; without the file (another worker
+machine, a deleted file), it reads the upload. Rows the check could only count — a
+person met again in a later chunk, who will be a contact by the time that chunk is
+written — are always planned again by the run.
+
+The file is ours (written by the check on this server, never uploaded): pickle is
+the fast way to keep model instances and rows as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from lien.contacts.models import Contact
+from lien.imports.models import Import, ImportTarget, RowOutcome
+
+FORMAT = 1
+# Writes by others can commit a little after the time they stamp: each chunk's look at
+# what changed reaches back this far before the previous look.
+MARGIN = dt.timedelta(seconds=30)
+
+
+def directory() -> Path:
+    """LIEN_IMPORT_PLANS_DIR, one folder per database (two deployments may share a disk)."""
+    base = getattr(settings, "LIEN_IMPORT_PLANS_DIR", None) or Path(settings.VAR_DIR) / "plans"
+    name = str(connection.settings_dict["NAME"])
+    return Path(base) / hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+def path_of(imp: Import) -> Path:
+    return directory() / f"{imp.pk}.plans"
+
+
+def supported(imp: Import) -> bool:
+    return imp.target == ImportTarget.CONTACTS
+
+
+def discard(imp: Import) -> None:
+    """The saved plans are of no use any more (new check, run over, undone, purged)."""
+    path_of(imp).unlink(missing_ok=True)
+
+
+def fingerprint(engine) -> str:
+    """What the plans depend on besides the contacts themselves."""
+    imp = engine.imp
+    fields = sorted(
+        (f.key, f.field_type, list(f.choices or []), bool(f.required))
+        for f in engine.reader.custom_fields.values()
+    )
+    parts = [
+        FORMAT, imp.target, imp.mapping, imp.transforms, imp.options, imp.headers, imp.source,
+        imp.chunk_size, fields, sorted(engine.label_ids.items()), engine.option_labels,
+        engine.group.pk if engine.group else None,
+    ]  # fmt: skip
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class SavedChunk:
+    index: int
+    plans: list  # engine.Plan, as the check made them
+    read_errors: list[int]  # per row, how many of its errors came from reading it
+
+
+class PlanWriter:
+    """Written by the check, chunk after chunk."""
+
+    def __init__(self, imp: Import, engine, since: dt.datetime) -> None:
+        directory().mkdir(parents=True, exist_ok=True)
+        self.path = path_of(imp)
+        self.partial = self.path.with_suffix(".partial")
+        self.handle: IO[bytes] = self.partial.open("wb")
+        self.header = {"format": FORMAT, "import": imp.pk, "since": since,
+                       "fingerprint": fingerprint(engine)}  # fmt: skip
+
+    def write(self, index: int, plans: list, read_errors: list[int]) -> None:
+        pickle.dump(SavedChunk(index, plans, read_errors), self.handle, pickle.HIGHEST_PROTOCOL)
+
+    def finish(self, checked_at: dt.datetime) -> None:
+        """Seal the file with the check's time: the run takes only the latest check's."""
+        self.handle.close()
+        with self.path.open("wb") as sealed, self.partial.open("rb") as chunks:
+            pickle.dump({**self.header, "checked_at": checked_at}, sealed)
+            while block := chunks.read(1 << 20):
+                sealed.write(block)
+        self.partial.unlink(missing_ok=True)
+
+    def abandon(self) -> None:
+        self.handle.close()
+        self.partial.unlink(missing_ok=True)
+
+
+class PlanReader:
+    """Read by the run: the saved plans of each chunk, still valid or planned again."""
+
+    def __init__(self, handle: IO[bytes], header: dict) -> None:
+        self.handle = handle
+        self.since: dt.datetime = header["since"]
+        self.valid = True
+        self.looked_at = self.since
+        self.stamps: list[dt.datetime] = []  # the `now` of each chunk this run wrote
+        self.replanned = 0
+
+    @classmethod
+    def open(cls, imp: Import, engine) -> PlanReader | None:
+        """The check's plans, if they are there, of the latest check and still fit."""
+        if not supported(imp) or imp.chunks_done or imp.checked_at is None:
+            return None
+        try:
+            handle = path_of(imp).open("rb")
+        except FileNotFoundError:
+            return None
+        try:
+            header = pickle.load(handle)
+        except Exception:  # a file cut short: plan as before
+            handle.close()
+            return None
+        if (
+            header.get("format") != FORMAT
+            or header.get("import") != imp.pk
+            or header.get("checked_at") != imp.checked_at
+        ):
+            handle.close()
+            return None
+        reader = cls(handle, header)
+        reader.valid = header.get("fingerprint") == fingerprint(engine)
+        return reader
+
+    def chunks(self) -> Iterator[SavedChunk]:
+        while True:
+            try:
+                yield pickle.load(self.handle)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def _untouched(self, organization_id: int) -> bool:
+        """No contact changed since the last look but by this run: the ranges of
+        `updated_at` between this run's own stamps, read on the index."""
+        look = timezone.now()
+        start = self.looked_at - MARGIN
+        points = sorted(s for s in self.stamps if s >= start)
+        ranges = Q(updated_at__gt=points[-1]) if points else Q(updated_at__gte=start)
+        for low, high in zip([start, *points], points, strict=False):
+            ranges |= (
+                Q(updated_at__gte=low, updated_at__lt=high)
+                if low == start
+                else Q(updated_at__gt=low, updated_at__lt=high)
+            )
+        if Contact.objects.filter(ranges, organization_id=organization_id).exists():
+            return False
+        self.looked_at = max(self.looked_at, look)
+        return True
+
+    def plan(self, engine, chunk: SavedChunk) -> list:
+        """The chunk's plans: the check's, or planned again from its rows."""
+        if self.valid and not self._untouched(engine.organization.pk):
+            self.valid = False
+        if not self.valid:
+            rows = [plan.row for plan in chunk.plans]
+            for row, count in zip(rows, chunk.read_errors, strict=True):
+                del row.errors[count:]  # the check's match errors: matched again now
+            return engine.plan(rows)
+        again = [i for i, plan in enumerate(chunk.plans) if plan.replan]
+        plans = list(chunk.plans)
+        if again:
+            rows = [plans[i].row for i in again]
+            for i, row in zip(again, rows, strict=True):
+                del row.errors[chunk.read_errors[i] :]
+            for i, plan in zip(again, engine.plan(rows), strict=True):
+                plans[i] = plan
+            self.replanned += len(again)
+        for plan in plans:
+            if plan.outcome != RowOutcome.ERROR and not plan.replan:
+                for key, values in plan.row.new_choices.items():
+                    engine.new_choices[key] |= values
+        return plans
+
+    def wrote(self, now: dt.datetime) -> None:
+        self.stamps.append(now)
+
+
+def read_error_counts(rows: list[Any]) -> list[int]:
+    return [len(row.errors) for row in rows]
