@@ -105,6 +105,10 @@ def test_numbers_stay_numbers_and_values_read_the_french_way():
 
 @pytest.fixture
 def people(org):
+    return make_people(org)
+
+
+def make_people(org):
     """Two contacts with every kind of column: labels, structure, household, custom fields."""
     donor = contacts.save_label(organization=org, actor=ACTOR, name="Donateur", color="#b5651d")
     volunteer = contacts.save_label(organization=org, actor=ACTOR, name="Bénévole", color="#2f6f5e")
