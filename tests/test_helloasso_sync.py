@@ -258,6 +258,7 @@ def test_a_500_mid_sync_fails_cleanly_then_the_next_run_resumes(org, donations, 
             date=MARCH + dt.timedelta(minutes=n),
         )  # fmt: skip
     monkeypatch.setattr("lien.connectors.helloasso.client.time.sleep", lambda s: None)
+    monkeypatch.setattr("lien.connectors.helloasso.sync.WRITE_BATCH", 100)  # a page a batch
     original = fake.listing
     calls = {"n": 0}
 
