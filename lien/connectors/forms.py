@@ -238,12 +238,9 @@ class FieldMappingsForm(forms.Form):
         for index in range(self.count):
             question = " ".join((data.get(f"question_{index}") or "").split())
             target = data.get(f"target_{index}") or ""
+            # A row whose question is emptied is dropped: that is how one is removed.
             if question and not target:
                 self.add_error(f"target_{index}", "Choisissez le champ que remplit la réponse.")
-            elif target and not question:
-                self.add_error(
-                    f"question_{index}", "Indiquez la question telle qu'écrite sur HelloAsso."
-                )
             elif question:
                 if question.casefold() in seen:
                     self.add_error(f"question_{index}", "Cette question est déjà associée.")
