@@ -57,9 +57,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from lien.connectors.helloasso.client import HelloAssoClient, HelloAssoError
@@ -93,6 +94,14 @@ ACTOR = Actor(kind=ActorKind.CONNECTOR, label="HelloAsso")
 # Re-read a little before the last sync point: clocks differ, and upserts are idempotent.
 OVERLAP = dt.timedelta(minutes=10)
 ORDERS_BY_ID_BATCH = 100
+# PostgreSQL: after this many rows created, the planner statistics of the tables written
+# are refreshed (ANALYZE), so a first sync into an empty organisation keeps index plans
+# for the label rules' set queries as its tables grow from nothing (autovacuum lags).
+ANALYZE_EVERY = 5000
+ANALYZED_MODELS = (
+    "contacts.Contact", "contacts.ContactLabel", "contacts.ExternalId", "payments.Payment",
+    "payments.MembershipPeriod", "interactions.Interaction",
+)  # fmt: skip
 # Items written per transaction: several API pages, so the per-batch work (reconciliation
 # queries, aggregates, label rules) is paid once per thousand items, not per hundred.
 WRITE_BATCH = 1000
@@ -252,6 +261,7 @@ class Syncer:
             )
         }
         self._payment_type: InteractionType | None = None
+        self._analyzed_at = 0
 
     # Reading ----------------------------------------------------------------------------
 
@@ -322,6 +332,7 @@ class Syncer:
         shares, people = self._plan(orders)
         if not people:
             return
+        self._analyze_if_grown()
         with transaction.atomic():
             self.now = timezone.now()
             events: list[AuditEvent] = []
@@ -337,6 +348,17 @@ class Syncer:
                 refresh_contact_stats(self.organization, touched)
                 apply_label_rules(
                     organization=self.organization, actor=ACTOR, contact_ids=sorted(touched)
+                )
+
+    def _analyze_if_grown(self) -> None:
+        created = self.counts.contacts_created + self.counts.payments_created
+        if connection.vendor != "postgresql" or created - self._analyzed_at < ANALYZE_EVERY:
+            return
+        self._analyzed_at = created
+        with connection.cursor() as cursor:
+            for label in ANALYZED_MODELS:
+                cursor.execute(
+                    f"ANALYZE {connection.ops.quote_name(apps.get_model(label)._meta.db_table)}"
                 )
 
     def _plan(self, orders: Iterable[Order]) -> tuple[list[Share], dict[str, PersonPlan]]:
