@@ -61,7 +61,7 @@ class CredentialsForm(forms.Form):
         label="Identifiant de l'association sur HelloAsso",
         max_length=250,
         help_text="La fin de l'adresse de votre page HelloAsso : pour helloasso.com/"
-        "associations/les-amis-du-parc, c'est « les-amis-du-parc ». Vous pouvez coller "
+        "associations/les-amis-du-parc, c'est «\u00a0les-amis-du-parc\u00a0». Vous pouvez coller "
         "l'adresse entière.",
     )
 
@@ -131,11 +131,14 @@ class FormsChoiceForm(forms.Form):
                 label=form.title or form.form_slug, required=False, initial=form.selected
             )
             if form.form_type == "Checkout":
+                label = f"Table des paiements de « {form.title or form.form_slug} »"
                 self.fields[f"kind_{form.pk}"] = forms.ChoiceField(
-                    label=f"Table des paiements de « {form.title or form.form_slug} »",
+                    label=label,
                     choices=[("", "— choisir la table —"), *table_choices()],
                     required=False,
                     initial=form.checkout_kind,
+                    # The table shows no label cell: the select names itself.
+                    widget=forms.Select(attrs={"aria-label": label}),
                 )
 
     def clean(self) -> dict[str, Any]:
