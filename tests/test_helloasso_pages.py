@@ -16,6 +16,7 @@ import html
 import json
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from lien.connectors.helloasso import services
@@ -347,7 +348,9 @@ def test_sync_now_before_set_up_says_why(org, admin_client):
     response = admin_client.post(reverse("helloasso_sync"), follow=True)
 
     messages = [str(m) for m in response.context["messages"]]
-    assert len(messages) == 1 and messages[0]
+    assert messages == [
+        "HelloAsso n'est pas encore connecté : saisissez d'abord les identifiants de l'API."
+    ]
     assert not Job.objects.for_org(org).exists()
 
 
@@ -371,6 +374,22 @@ def test_the_webhook_refuses_unknown_tokens_and_bad_bodies(org, client):
     assert client.get(url).status_code == 405
     assert client.post(url, data="pas du json", content_type="application/json").status_code == 400
     assert client.post(url, data="[1, 2]", content_type="application/json").status_code == 400
+
+
+def test_the_webhook_needs_no_login_and_no_csrf_token(org, fake_helloasso):
+    connection = connect(org)
+    donation_form(fake_helloasso, org)
+    order = fake_helloasso.add_order(
+        "Donation", "dons-2026", payer=PAYER,
+        items=[{"name": "Don", "type": "Donation", "amount": 1200}],
+    )  # fmt: skip
+    helloasso = Client(enforce_csrf_checks=True)
+
+    response = notify(helloasso, connection, {"eventType": "Order", "data": {"id": order["id"]}})
+
+    assert response.status_code == 200
+    assert response.json() == {"detail": "Notification reçue."}
+    assert Payment.objects.for_org(org).get().amount_cents == 1200
 
 
 def test_a_webhook_url_writes_only_into_its_own_organisation(org, other_org, client,
