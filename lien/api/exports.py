@@ -55,7 +55,8 @@ from lien.api.search import TreeField, conform_tree, tree_error
 from lien.exports import records, services, sources
 from lien.exports.models import ExportKind, ExportRecord
 from lien.exports.tables import TABLES, available_columns
-from lien.search.criteria import TreeError
+from lien.search.criteria import REGISTRIES, TreeError
+from lien.search.tree import check_tree, context
 
 REQUEST_KINDS = {
     "contacts": "La liste des contacts (filtres : `query`)",
@@ -217,6 +218,9 @@ def _selection_errors(call):
     except Http404 as error:
         raise ApiValidationError({"detail": [str(error)]}) from error
     except ValidationError as error:
+        if hasattr(error, "error_dict"):  # a list filter: « date_from : … »
+            messages = [f"{k} : {m}" for k, v in error.message_dict.items() for m in v]
+            raise ApiValidationError({"query": messages}) from error
         raise ApiValidationError({"query": error.messages}) from error
 
 
@@ -253,12 +257,15 @@ class ExportViewSet(
             if kind == "payments":
                 source["payment_kind"] = data["payment_kind"]
         elif kind == "search":
-            try:
+            table = data.get("table", "contacts")
+            try:  # the tree's shape, then its meaning for this member: errors name the node
                 conform_tree(data["tree"])
+                check_tree(
+                    data["tree"], REGISTRIES[table], context(self.organization, self.membership)
+                )
             except TreeError as error:
                 raise tree_error(error) from error
-            source = {"kind": "search", "table": data.get("table", "contacts"),
-                      "tree": data["tree"]}  # fmt: skip
+            source = {"kind": "search", "table": table, "tree": data["tree"]}
         elif kind == "segment":
             source = {"kind": "segment", "table": "contacts", "segment": data["segment"]}
         else:
@@ -346,9 +353,8 @@ class ExportViewSet(
         parameters=[
             OpenApiParameter(
                 "table",
-                {"type": "string", "enum": list(TABLE_CHOICES)},
-                required=True,
-                description="contacts, structures, interactions ou payments.",
+                {"type": "string", "enum": list(TABLE_CHOICES), "default": "contacts"},
+                description="contacts (par défaut), structures, interactions ou payments.",
             )  # fmt: skip
         ],
         responses=AvailableColumnSerializer(many=True),

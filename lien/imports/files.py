@@ -46,6 +46,8 @@ from typing import Any, BinaryIO
 import python_calamine
 from django.conf import settings
 
+from lien.exports.cells import unneutralise
+
 Source = str | os.PathLike | bytes
 logger = logging.getLogger(__name__)
 
@@ -528,7 +530,7 @@ class Table:
         file: that stops the reading with a FileError naming the row.
         """
         info = self.info
-        strip = str.strip
+        strip = _plain
         with _open_binary(self._source) as binary:
             text = io.TextIOWrapper(binary, encoding=info.encoding, newline="")
             reader = csv.reader(text, delimiter=info.delimiter or ";", strict=True)
@@ -921,10 +923,17 @@ def _filled_width(cells: list[Any]) -> int:
     return 0
 
 
+def _plain(text: str) -> str:
+    """A text cell stripped, without the apostrophe an export put before a would-be formula
+    (« '=SOMME(…) », « '+33 6… »: see lien.exports.cells), so an export imports back."""
+    text = text.strip()
+    return unneutralise(text).strip() if text[:1] == "'" else text
+
+
 def _cell(value: Any) -> Any:
     """A spreadsheet value as the import uses it: text stripped, whole floats as int."""
     if isinstance(value, str):
-        return value.strip()
+        return _plain(value)
     if isinstance(value, float):
         return int(value) if value.is_integer() else value
     if isinstance(value, dt.time):
