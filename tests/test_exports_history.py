@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lien.contacts import services as contacts
+from lien.contacts.models import Label
 from lien.core.models import Job, Profile
 from lien.exports import records, services
 from lien.exports.models import ExportRecord
@@ -96,6 +97,16 @@ def _paid_id() -> int:
     from lien.payments.models import Payment
 
     return Payment.objects.get().pk
+
+
+def test_list_filters_are_said_with_names(admin_client, org, people):
+    donor = Label.objects.get(organization=org, name="Donateur")
+    query = f"?q=lef&etiquette={donor.pk}&etiquette=999999&tri=-name&page=2"
+
+    admin_client.post(reverse("export_contacts") + query, export_form(["id"]))
+
+    summary = ExportRecord.objects.get().summary
+    assert summary == "Filtres : recherche « lef », étiquette « Donateur », étiquette « n°999999 »"
 
 
 def test_search_segment_group_and_ticked_rows_are_said_in_words(admin_client, org, people):

@@ -93,3 +93,7 @@ class ExportRecord(TenantModel):
     @property
     def column_labels(self) -> list[str]:
         return [column.get("label", column.get("key", "")) for column in self.columns]
+
+    @property
+    def columns_text(self) -> str:
+        return ", ".join(self.column_labels)

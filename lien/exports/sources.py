@@ -16,14 +16,19 @@ from django.db.models import QuerySet
 from django.http import Http404, QueryDict
 
 from lien.contacts import selectors as contact_selectors
-from lien.contacts.models import Group
+from lien.contacts.models import Group, Label
 from lien.core.models import Membership, Organization
 from lien.core.params import as_ids
 from lien.core.rights import can
 from lien.exports.tables import TABLES, ExportTable
 from lien.interactions import selectors as interaction_selectors
-from lien.interactions.models import Interaction
-from lien.payments.models import PaymentKind
+from lien.interactions.models import (
+    Interaction,
+    InteractionCategory,
+    InteractionLabel,
+    InteractionType,
+)
+from lien.payments.models import Campaign, PaymentKind
 from lien.payments.selectors import PaymentQuery, filtered_payments
 from lien.search.criteria import REGISTRIES, TreeError
 from lien.search.models import Segment
@@ -33,12 +38,17 @@ KINDS = ("list", "search", "segment", "group")
 MAX_IDS = 5000  # ticked rows travel in the form; more is « toute la sélection »
 # The lists' filter parameters in words; paging and sorting select no rows.
 PARAM_WORDS = {
-    "q": "recherche", "etiquette": "étiquette n°", "groupe": "groupe n°", "statut": "statut",
-    "origine": "origine", "type": "type n°", "categorie": "catégorie n°",
-    "libelle": "libellé n°", "du": "du", "au": "au", "date_from": "du", "date_to": "au",
+    "q": "recherche", "etiquette": "étiquette", "groupe": "groupe", "statut": "statut",
+    "origine": "origine", "type": "type", "categorie": "catégorie", "libelle": "libellé",
+    "du": "du", "au": "au", "date_from": "du", "date_to": "au",
     "amount_min": "montant minimum", "amount_max": "montant maximum", "status": "statut",
-    "method": "moyen", "campaign": "campagne n°", "contact": "contact n°",
-    "structure": "structure n°", "payer_label": "étiquette n°", "recurring": "récurrent",
+    "method": "moyen", "campaign": "campagne", "contact": "contact n°",
+    "structure": "structure n°", "payer_label": "étiquette", "recurring": "récurrent",
+}  # fmt: skip
+# Parameters holding the id of a named row: the summary says its name.
+PARAM_MODELS = {
+    "etiquette": Label, "payer_label": Label, "groupe": Group, "campaign": Campaign,
+    "type": InteractionType, "categorie": InteractionCategory, "libelle": InteractionLabel,
 }  # fmt: skip
 NOT_FILTERS = {"tri", "taille", "page", "apres", "avant", "sort", "kind"}
 
@@ -61,16 +71,24 @@ def require_export(membership: Membership | None, table: ExportTable) -> None:
         raise PermissionDenied("Votre profil ne vous permet pas d'exporter ces données.")
 
 
-def list_summary(query: str) -> str:
-    """A list's query string in words: « Filtres : recherche « lef », étiquette n°3 »."""
+def list_summary(query: str, organization: Organization) -> str:
+    """A list's query string in words: « Filtres : recherche « lef », étiquette « Donateur » »
+    (one query per kind of named filter)."""
     parts = []
     for key, values in QueryDict(query).lists():
-        if key in NOT_FILTERS:
+        values = [value.strip() for value in values if value.strip()]
+        if key in NOT_FILTERS or not values:
             continue
         word = PARAM_WORDS.get(key, key)
+        if key in PARAM_MODELS:
+            names = dict(
+                PARAM_MODELS[key]
+                .objects.for_org(organization)
+                .filter(pk__in=as_ids(values))
+                .values_list("pk", "name")
+            )
+            values = [names.get(pk, f"n°{pk}") for pk in as_ids(values)]
         for value in values:
-            if not value.strip():
-                continue
             parts.append(f"{word}{value}" if word.endswith("n°") else f"{word} « {value} »")
     return f"Filtres : {', '.join(parts)}" if parts else "Toute la liste"
 
@@ -115,7 +133,7 @@ def selection(
     require_export(membership, table)
     if kind == "list":
         rows, title = _list(source, organization, table)
-        summary = list_summary(source.get("query", ""))
+        summary = list_summary(source.get("query", ""), organization)
     elif kind == "search":
         tree = source.get("tree") or {"group": "all", "children": []}
         registry = REGISTRIES[table.key]

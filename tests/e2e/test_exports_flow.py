@@ -103,3 +103,18 @@ def test_export_the_filtered_contact_list_then_everything(browsing):
     lines = archive.read("contacts.csv").decode("utf-8-sig").splitlines()
     assert len(lines) == 4
     assert donor.name in archive.read("etiquettes.csv").decode("utf-8-sig")
+
+    # And « Mes exports » keeps the history: both exports, the archive still downloadable
+    page.goto("/exports/")
+    expect(page.get_by_role("heading", name="Exports de l'association")).to_be_visible()
+    rows = page.locator("table.export-history tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Export de toutes les données")
+    expect(rows.nth(0)).to_contain_text("ZIP de CSV")
+    expect(rows.nth(1)).to_contain_text("Filtres : étiquette « Donateur »")
+    expect(rows.nth(1)).to_contain_text("Téléchargé aussitôt")
+    expect(rows.nth(1)).to_contain_text("2")
+    browsing.screenshot(page, "mes-exports")
+    with page.expect_download() as download_info:
+        rows.nth(0).get_by_role("link", name="Télécharger").click()
+    assert "contacts.csv" in zipfile.ZipFile(download_info.value.path()).namelist()
