@@ -1019,3 +1019,10 @@ def test_a_new_check_or_a_new_mapping_replaces_the_plans(org, actor):
     assert plans.path_of(imp).stat().st_mtime_ns >= first
     assert services.run_import(imp=imp, user=actor.user)["plans"] == "check"
     assert people(org) == [("Anne", "Roy", "", "")]
+
+
+@pytest.mark.django_db
+def test_a_created_contact_takes_the_files_country_and_language_over_the_defaults(org, actor):
+    run(org, actor, "Prénom;Nom;Pays;Langue\nLuc;Peeters;Belgique;nl\n")
+    luc = Contact.objects.for_org(org).get()
+    assert (luc.country, luc.preferred_language) == ("BE", "nl")

@@ -305,7 +305,8 @@ LINK_COLUMNS = ("contact_id", "structure_id", "role", "start_date", "end_date", 
 PAYMENT_COLUMNS = (
     "kind", "amount_cents", "currency", "paid_on", "method", "status", "campaign_id",
     "payer_contact_id", "payer_structure_id", "beneficiary_id", "is_recurring", "frequency",
-    "source", "external_id", "notes", "custom", "created_at", "updated_at",
+    "source", "external_id", "external_receipt_url", "notes", "custom", "created_at",
+    "updated_at",
 )  # fmt: skip
 MEMBERSHIP_COLUMNS = ("contact_id", "payment_id", "start_date", "end_date", "created_at")
 INTERACTION_COLUMNS = (
@@ -326,7 +327,9 @@ class CommunityGenerator:
         self.pools = pools or build_pools(seed)
         self.today = today
         self.start = today.replace(year=today.year - YEARS)
-        self.now = dt.datetime.combine(today, dt.time(18, 0), tzinfo=UTC)
+        # The evening before: no row is stamped in the future (a check's « nothing changed
+        # since » and the « modifié le » columns would see generated rows as fresh edits).
+        self.now = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(18, 0), tzinfo=UTC)
         self.start_ts = dt.datetime.combine(self.start, dt.time(0, 0), tzinfo=UTC).timestamp()
         self.span_seconds = self.now.timestamp() - self.start_ts
         self.span_days = (today - self.start).days
@@ -556,7 +559,7 @@ class CommunityGenerator:
                 (
                     kind, euros * 100, "EUR", paid_on, method, status, campaign, payer,
                     payer_structure, beneficiary, recurring, "mensuel" if recurring else "",
-                    "", "", "", custom, created_at, created_at,
+                    "", "", "", "", custom, created_at, created_at,
                 )
             )  # fmt: skip
         return rows

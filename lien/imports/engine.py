@@ -258,8 +258,15 @@ class Engine:
         return not missing
 
     def _apply(self, plan: Plan, values: dict[str, Any], custom: dict[str, Any]) -> None:
-        """The update policy on an existing (or already planned) record."""
+        """The update policy on an existing (or already planned) record; a record this row
+        creates takes the row's values as they are (a default such as the country « FR »
+        is not a value the file must respect)."""
         obj = plan.obj
+        if plan.outcome == RowOutcome.CREATED:
+            obj.__dict__.update(values)
+            if custom:
+                obj.custom = {**(obj.custom or {}), **custom}
+            return
         if self.policy == UpdatePolicy.NEVER and not plan.creating:
             return
         for name, new in values.items():

@@ -13,7 +13,10 @@ class Migration(migrations.Migration):
             model_name="payment",
             name="external_receipt_url",
             field=models.URLField(
-                blank=True, max_length=500, verbose_name="reçu émis par la plateforme"
+                blank=True,
+                db_default="",
+                max_length=500,
+                verbose_name="reçu émis par la plateforme",
             ),
         ),
     ]
