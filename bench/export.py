@@ -18,7 +18,8 @@ the seconds, rows/s, the file size, the child's resident memory before the expor
 its peak. Exports are long: one run of each is the measure (no warm-up, no median).
 ``--limit`` exports the first N contacts only (a quick look, or the smoke test).
 ``--formats zip`` times « Exporter toutes mes données » instead: every table of the
-association, one CSV each, into a ZIP (rows/s over all files).
+association, one CSV each, into a ZIP (rows/s over all files), printing its rate every
+20,000 rows; ``--timeout S`` stops a run after S seconds and keeps the rate so far.
 A JSON summary goes to ``--out`` (gitignored).
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import queue as queue_module
 import resource
 import sys
 import tempfile
@@ -41,6 +43,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the bench package importa
 from bench.harness import Result, setup_django, write_results  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "out"
+queue_empty = queue_module.Empty
 FORMATS = ("csv", "xlsx", "zip")  # zip: the whole data set (« toutes mes données »)
 
 
@@ -108,8 +111,11 @@ def run_export(
     }
 
 
-def run_archive(database_url: str | None, slug: str, *_ignored) -> dict:
-    """« Exporter toutes mes données » as the administrator, in this process; its measures."""
+def run_archive(database_url: str | None, slug: str, *_ignored, report=None) -> dict:
+    """« Exporter toutes mes données » as the administrator, in this process; its measures.
+
+    `report(measures so far)` is called every 20,000 rows (and after each file): a run
+    stopped by --timeout still says its rate."""
     setup_django(database_url)
     from django.db import connection
 
@@ -126,7 +132,25 @@ def run_archive(database_url: str | None, slug: str, *_ignored) -> dict:
     start_rss = _rss_mb()
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
-        counts = write_archive(out, organization=organization, membership=admin)
+
+        def on_rows(rows: int) -> None:
+            if report is None:
+                return
+            seconds = time.perf_counter() - started
+            report(
+                {
+                    "rows": rows,
+                    "seconds": round(seconds, 1),
+                    "rows_per_s": round(rows / seconds) if seconds else 0,
+                    "file_mb": round(out.tell() / 1024 / 1024, 1),
+                    "peak_rss_mb": round(
+                        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, _rss_mb()),
+                        1,
+                    ),
+                }
+            )
+
+        counts = write_archive(out, organization=organization, membership=admin, on_rows=on_rows)
         seconds = time.perf_counter() - started
         size = out.seek(0, os.SEEK_END)
     peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, _rss_mb(), start_rss)
@@ -147,9 +171,43 @@ def run_archive(database_url: str | None, slug: str, *_ignored) -> dict:
 
 def _child(queue, *args) -> None:
     try:
-        queue.put((run_archive if args[2] == "zip" else run_export)(*args))
+        if args[2] == "zip":
+            found = run_archive(*args, report=lambda m: queue.put({"progress": m}))
+        else:
+            found = run_export(*args)
+        queue.put(found)
     except BaseException as error:  # told to the parent, which fails with it
         queue.put({"error": repr(error)})
+
+
+def _wait(queue, child, fmt: str, timeout: float | None) -> dict:
+    """The child's measures; past `timeout` seconds, the child is stopped and the last
+    progress it reported stands as a partial measure."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    last: dict = {}
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        try:
+            if left is not None and left <= 0:
+                raise queue_empty
+            message = queue.get(timeout=left)
+        except queue_empty:
+            child.terminate()
+            child.join()
+            if not last:
+                return {"error": f"arrêté après {timeout:.0f} s, sans mesure"}
+            return {"format": fmt, "vendor": "?", "columns": 0, "start_rss_mb": 0,
+                    **last, "stopped_after_s": timeout}  # fmt: skip
+        if "progress" not in message:
+            child.join()
+            return message
+        last = message["progress"]
+        print(
+            f"  … {last['rows']:>10,} lignes  {last['seconds']:>7.1f} s  "
+            f"{last['rows_per_s']:>7,} lignes/s  {last['file_mb']} Mo  "
+            f"pic {last['peak_rss_mb']} Mo",
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -161,6 +219,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--in-process", action="store_true", help="sans processus enfant (tests)")
+    parser.add_argument(
+        "--timeout", type=float, default=None, help="secondes ; au-delà, arrêt et débit mesuré"
+    )
     args = parser.parse_args(argv)
     measures = []
     for fmt in [f for f in args.formats.split(",") if f in FORMATS]:
@@ -173,11 +234,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
             queue = context.Queue()
             child = context.Process(target=_child, args=(queue, *call))
             child.start()
-            found = queue.get()
-            child.join()
+            found = _wait(queue, child, fmt, args.timeout)
         if "error" in found:
             raise SystemExit(f"{fmt} : {found['error']}")
         measures.append(found)
+        if "stopped_after_s" in found:
+            print(f"{fmt} : arrêté après {found['stopped_after_s']:.0f} s (--timeout)", flush=True)
         print(
             f"{found['format']:4} {found['vendor']:10} {found['rows']:>9,} lignes "
             f"× {found['columns']} {'fichiers' if fmt == 'zip' else 'colonnes'}  "

@@ -43,3 +43,34 @@ def test_export_benchmark_measures_csv_and_xlsx(tmp_path, capsys):
     (archive,) = main(["--slug", "bench-exp", "--in-process", "--formats", "zip",
                        "--out", str(tmp_path)])  # fmt: skip
     assert archive["files"]["contacts.csv"] == 120  # the trash included: all the data
+
+
+def test_a_run_past_its_timeout_is_stopped_and_keeps_its_rate(capsys):
+    import queue
+
+    from bench.export import _wait
+
+    class Child:
+        stopped = False
+
+        def terminate(self):
+            self.stopped = True
+
+        def join(self):
+            pass
+
+    # Given a child that reported 40,000 rows in 10 s, then nothing more
+    reports = queue.Queue()
+    progress = {"rows": 40_000, "seconds": 10.0, "rows_per_s": 4000, "file_mb": 3.2,
+                "peak_rss_mb": 80.5}  # fmt: skip
+    reports.put({"progress": progress})
+    child = Child()
+
+    # When the run passes its timeout
+    found = _wait(reports, child, "zip", 0.2)
+
+    # Then the child is stopped and the rate so far is the measure
+    assert child.stopped
+    assert found["rows"] == 40_000 and found["rows_per_s"] == 4000
+    assert found["stopped_after_s"] == 0.2
+    assert "40,000 lignes" in capsys.readouterr().out
