@@ -5,6 +5,9 @@ from — the same filters, tree, segment or group. Up to DIRECT_LIMIT rows the f
 made during the request and downloaded at once; beyond, a background job makes it and
 the member follows its progress bar (the core job page) to the download link.
 
+Every export leaves a row in the history (lien.exports.records): « Mes exports » lists
+them — the whole organisation's for an administrator — with the file while it is kept.
+
 Rights: `view` on the data type and `add` on exports (see sources.may_export); a segment
 or a group needs `view` on segments too. Thin views: source → selection → form → file.
 """
@@ -26,6 +29,7 @@ from django.views.decorators.http import require_http_methods
 
 from lien.contacts.models import Group
 from lien.core.access import member_required, require
+from lien.core.models import Job
 from lien.core.params import as_ids
 from lien.core.views import render_page
 from lien.exports import archive, records, services, sources, tasks
@@ -293,4 +297,6 @@ def _file_gone(record: ExportRecord) -> str:
         )
     if record.is_immediate:
         return "Cet export a été téléchargé tout de suite : Lien n'en garde pas de copie."
+    if record.status == Job.Status.FAILED:
+        return f"Cet export a échoué : {record.job.message}"
     return "Le fichier de cet export n'est pas encore prêt."
