@@ -1026,3 +1026,23 @@ def test_a_created_contact_takes_the_files_country_and_language_over_the_default
     run(org, actor, "Prénom;Nom;Pays;Langue\nLuc;Peeters;Belgique;nl\n")
     luc = Contact.objects.for_org(org).get()
     assert (luc.country, luc.preferred_language) == ("BE", "nl")
+
+
+@pytest.mark.django_db
+def test_a_known_contact_met_again_in_a_later_chunk_is_planned_again_by_the_run(org, actor):
+    contacts.create_contact(organization=org, actor=actor, data={"first_name": "Anne",
+                            "last_name": "Roy", "email": "anne@example.org"})  # fmt: skip
+    Contact.objects.for_org(org).update(updated_at=timezone.now() - dt.timedelta(minutes=5))
+    text = (
+        "Prénom;Nom;Email;Ville;Étiquettes\n"
+        "Anne;Roy;anne@example.org;Lyon;Bénévole\n"
+        "Jean;Dupont;jean@example.org;;\n"
+        "Anne;Roy;anne@example.org;Nice;Bénévole\n"  # chunk 2: Lyon stays, one label
+    )
+    imp = _chunked(org, actor, text)
+    outcome = services.run_import(imp=imp, user=actor.user)
+    assert outcome["plans"] == "check"
+    anne = Contact.objects.for_org(org).get(email="anne@example.org")
+    assert anne.city == "Lyon"
+    assert list(ContactLabel.objects.for_org(org).filter(contact=anne).values_list(
+        "label__name", flat=True)) == ["Bénévole"]  # fmt: skip

@@ -239,6 +239,8 @@ class Engine:
         # ids / natural keys of interactions and payments already seen in this file.
         self.structures_seen: dict[str, Plan] = {}
         self.records_seen: set[Any] = set()
+        # Check only: the existing contacts earlier chunks matched (see lien/imports/plans).
+        self.matched_before: set[int] = set()
         self.new_choices: dict[str, set[str]] = defaultdict(set)
         self.now = timezone.now()
         self.contact_template = Contact(organization=self.organization)
@@ -398,6 +400,8 @@ class Engine:
                 continue
             if match.status == MATCHED:
                 plan = Plan(row=row, outcome=RowOutcome.UNCHANGED, obj=current[match.contact_id])
+                # Check only: a contact an earlier chunk changes first; the run plans it again.
+                plan.replan = match.contact_id in self.matched_before
             elif match.same_as is not None and match.same_as in new_here:
                 owner = new_here[match.same_as]
                 plan = Plan(row=row, outcome=RowOutcome.UNCHANGED, obj=owner.obj, creating=True)
@@ -420,6 +424,8 @@ class Engine:
             plan.add_external = bool(row.external_id) and match.rule != "external_id"
             plans.append(plan)
         self._plan_links(plans, Contact)
+        if self.dry_run:
+            self.matched_before |= found
         return plans
 
     def _plan_structures(self, rows: Sequence[CleanRow]) -> list[Plan]:
