@@ -50,10 +50,26 @@ class Money(decimal.Decimal):
 
 
 def local(value: dt.datetime) -> dt.datetime:
-    """A stored (aware) date and time in the organisation's time zone, without its zone."""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
+    """A stored (aware) date and time in the organisation's time zone, without its zone.
+
+    The zone is the default one (TIME_ZONE): Lien never activates another, and asking
+    for the « current » zone costs 9 µs a cell (10M interactions: 3 minutes)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.get_default_timezone())
     return value.replace(tzinfo=None)
+
+
+# As strftime("%d/%m/%Y …"), several times faster (measured: %-formatting beats both
+# strftime and f-strings here): a million rows hold millions of dates.
+def _day(value: dt.date) -> str:
+    return "%02d/%02d/%d" % (value.day, value.month, value.year)  # noqa: UP031
+
+
+def _moment(value: dt.datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.get_default_timezone())
+    parts = (value.day, value.month, value.year, value.hour, value.minute)
+    return "%02d/%02d/%d %02d:%02d" % parts  # noqa: UP031
 
 
 def as_text(value: Any, *, decimal_comma: bool = True) -> str:
@@ -77,9 +93,9 @@ def as_text(value: Any, *, decimal_comma: bool = True) -> str:
             text = text.rstrip("0").rstrip(".")
         return text.replace(".", ",") if decimal_comma else text
     if isinstance(value, dt.datetime):
-        return local(value).strftime("%d/%m/%Y %H:%M")
+        return _moment(value)
     if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
+        return _day(value)
     if isinstance(value, list | tuple):
         return neutralise(", ".join(str(item) for item in value))
     return neutralise(str(value))
