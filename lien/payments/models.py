@@ -136,7 +136,7 @@ class Payment(TenantModel):
     external_id = models.CharField(_("identifiant externe"), max_length=200, blank=True)
     # A receipt the collecting platform issued itself (HelloAsso): no second tax receipt.
     external_receipt_url = models.URLField(
-        _("reçu émis par la plateforme"), max_length=500, blank=True, db_default=""
+        _("reçu émis par la plateforme"), max_length=500, blank=True, default="", db_default=""
     )
     notes = models.TextField(_("notes"), blank=True)
     custom = models.JSONField(_("champs personnalisés"), default=dict, blank=True)

@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
             field=models.URLField(
                 blank=True,
                 db_default="",
+                default="",
                 max_length=500,
                 verbose_name="reçu émis par la plateforme",
             ),
