@@ -609,14 +609,16 @@ def test_contacts_exported_then_read_back_are_equal(org, rows):
 
 # Texts a spreadsheet would take for formulas, accents, apostrophes and hyphens inside.
 DANGEROUS_PREFIXES = st.sampled_from(["", "", "=", "+", "-", "@", "'=", "''-", "'"])
-WORDS = st.text(alphabet="abcdeéèêàâçôöùûïîÉÈÀÇŒœ' -", min_size=1, max_size=12)
+# Words joined by one space: the import folds a run of spaces in a name into one.
+WORDS = st.lists(
+    st.text(alphabet="abcdeéèêàâçôöùûïîÉÈÀÇŒœ'-", min_size=1, max_size=8), min_size=1, max_size=3
+).map(" ".join)
 ROUND_TRIP_LABELS = ["Bénévole", "Donateur", "Élu·e", "=Spécial", "+ Fidèle"]
 ROUND_TRIP_CHOICES = ["Végétarien", "Sans gluten", "=Autre", "-Aucun"]
 
 
 def _text(prefix: str, body: str) -> str:
-    # Cells are trimmed and inner runs of spaces kept: what a text field stores.
-    return (prefix + body).strip()
+    return (prefix + body).strip()  # a text field is stored trimmed
 
 
 @st.composite
