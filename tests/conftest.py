@@ -40,6 +40,9 @@ def _fast_and_quiet(settings, _plans_dir):
     """Tests use the in-process task backend and keep emails in memory; the plans an
     import's check keeps for its run go to a temporary folder."""
     settings.LIEN_IMPORT_PLANS_DIR = _plans_dir
+    # Never the real HelloAsso: a closed local port unless a test starts the fake one.
+    settings.HELLOASSO_API_URL = "http://127.0.0.1:9"
+    settings.HELLOASSO_TOKEN_URL = "http://127.0.0.1:9/oauth2/token"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -246,7 +246,7 @@ def refresh_forms(*, organization: Organization) -> list[HelloAssoForm]:
     if not connection.is_configured:
         raise ValidationError("Saisissez d'abord les identifiants de l'API HelloAsso.")
     try:
-        with make_client(connection) as client:
+        with make_client(connection, retries=1) as client:
             forms = client.forms(connection.organization_slug)
             details = {
                 (f.form_type, f.form_slug): client.form_public(
@@ -547,7 +547,8 @@ def handle_notification(*, webhook_token: str, payload: dict) -> None:
     event = str(payload.get("eventType") or "")
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     try:
-        with make_client(connection) as client:
+        # One retry only: HelloAsso waits on this answer; the next sync catches up.
+        with make_client(connection, retries=1) as client:
             if event == "Form":
                 _notified_form(connection, client, data)
                 return
