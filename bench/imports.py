@@ -206,7 +206,8 @@ def main() -> None:
         args.profile, "run", lambda: services.run_import(imp=imp, user=actor.user)
     )
     results["run_s"] = round(time.perf_counter() - start, 2)
-    print(f"import : {results['run_s']} s — {outcome['message']}")
+    results["plans"] = outcome.get("plans")
+    print(f"import : {results['run_s']} s — {outcome['message']} (plans : {results['plans']})")
     total = results["check_s"] + results["run_s"]
     results["rows_per_s"] = round(args.rows / total)
     results["peak_rss_mb"] = round(peak_rss_mb())
