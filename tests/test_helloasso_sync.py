@@ -540,6 +540,8 @@ def test_start_sync_runs_in_the_background_and_the_command(
     job.refresh_from_db()
     assert job.status == "succeeded", job.message
     assert "1 paiement(s) créé(s)" in job.message
+    chosen = HelloAssoForm.objects.for_org(org).filter(selected=True).count()
+    assert (job.progress_done, job.progress_total) == (chosen, chosen) != (0, 0)  # a moving bar
     call_command("helloasso_sync", organization=org.slug)
     assert [r.trigger for r in services.sync_runs(org)] == ["commande", "manuel"]
     with pytest.raises(CommandError, match="Aucune organisation"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -453,7 +454,12 @@ def _summary(counts: sync.Counts) -> str:
     return text
 
 
-def run_sync(*, organization: Organization, trigger: str) -> HelloAssoSyncRun:
+def run_sync(
+    *,
+    organization: Organization,
+    trigger: str,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> HelloAssoSyncRun:
     """Run a sync now (task, command): bring in what changed since the last one.
     A HelloAsso failure ends the run « échec » with its French message (also shown on
     the connector page); what was written stays, and the next run resumes."""
@@ -463,7 +469,9 @@ def run_sync(*, organization: Organization, trigger: str) -> HelloAssoSyncRun:
     now = timezone.now()
     try:
         with make_client(connection) as client:
-            counts = sync.sync_connection(connection=connection, client=client, run=run)
+            counts = sync.sync_connection(
+                connection=connection, client=client, run=run, progress=progress
+            )
     except (HelloAssoError, crypto.SecretUnreadable) as error:
         message = str(error)
         _close(run, connection, ok=False, message=message, at=now)

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -838,15 +838,25 @@ def _plain(value: Any) -> Any:
 
 
 def sync_connection(
-    *, connection: HelloAssoConnection, client: HelloAssoClient, run: HelloAssoSyncRun
+    *,
+    connection: HelloAssoConnection,
+    client: HelloAssoClient,
+    run: HelloAssoSyncRun,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Counts:
-    """Sync every chosen form of the connection; the run row gets the counts as it goes.
+    """Sync every chosen form of the connection; the run row gets the counts as it goes,
+    and `progress(forms done, forms, message)` is told after each form.
     An API error stops the run (raised); what was written stays, and resumes next time."""
     syncer = Syncer(connection=connection, client=client)
+    forms = sorted(syncer.forms.values(), key=lambda f: (f.form_type, f.form_slug))
     try:
-        for form in sorted(syncer.forms.values(), key=lambda f: (f.form_type, f.form_slug)):
+        for done, form in enumerate(forms, start=1):
+            if progress:
+                progress(done - 1, len(forms), f"Formulaire « {form.title} »…")
             syncer.sync_form(form)
             _save_counts(run, syncer.counts)
+            if progress:
+                progress(done, len(forms), f"{syncer.counts.items_seen} article(s) lus.")
     finally:
         _save_counts(run, syncer.counts)
     return syncer.counts

@@ -25,7 +25,7 @@ def sync_helloasso(*, job_id: int, trigger: str = "manuel") -> dict:
 
     def work(job, progress) -> dict:
         progress.update(0, None, "Synchronisation avec HelloAsso…")
-        run = run_sync(organization=job.organization, trigger=trigger)
+        run = run_sync(organization=job.organization, trigger=trigger, progress=progress.update)
         if run.status != HelloAssoSyncRun.Status.SUCCEEDED:
             raise SyncFailed(run.message)
         return {"run": run.pk, "message": run.message}
