@@ -63,8 +63,13 @@ def supported(imp: Import) -> bool:
     return imp.target == ImportTarget.CONTACTS
 
 
+def header_of(imp: Import) -> Path:
+    return directory() / f"{imp.pk}.header"
+
+
 def discard(imp: Import) -> None:
     """The saved plans are of no use any more (new check, run over, undone, purged)."""
+    header_of(imp).unlink(missing_ok=True)
     path_of(imp).unlink(missing_ok=True)
 
 
@@ -124,14 +129,13 @@ class PlanWriter:
     def write(self, index: int, plans: list, read_errors: list[int]) -> None:
         _Pickler(self.handle, pickle.HIGHEST_PROTOCOL).dump(SavedChunk(index, plans, read_errors))
 
-    def finish(self, checked_at: dt.datetime) -> None:
-        """Seal the file with the check's time: the run takes only the latest check's."""
+    def finish(self, checked_at: dt.datetime, imp: Import) -> None:
+        """Seal the plans with the check's time (a header beside them, written last): the
+        run takes only the latest check's."""
         self.handle.close()
-        with self.path.open("wb") as sealed, self.partial.open("rb") as chunks:
-            pickle.dump({**self.header, "checked_at": checked_at}, sealed)
-            while block := chunks.read(1 << 20):
-                sealed.write(block)
-        self.partial.unlink(missing_ok=True)
+        self.partial.replace(self.path)
+        with header_of(imp).open("wb") as header:
+            pickle.dump({**self.header, "checked_at": checked_at}, header)
 
     def abandon(self) -> None:
         self.handle.close()
@@ -155,13 +159,12 @@ class PlanReader:
         if not supported(imp) or imp.chunks_done or imp.checked_at is None:
             return None
         try:
+            with header_of(imp).open("rb") as header_file:
+                header = pickle.load(header_file)
             handle = path_of(imp).open("rb")
         except FileNotFoundError:
             return None
-        try:
-            header = pickle.load(handle)
-        except Exception:  # a file cut short: plan as before
-            handle.close()
+        except Exception:  # a header cut short: plan as before
             return None
         if (
             header.get("format") != FORMAT

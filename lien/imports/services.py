@@ -587,7 +587,7 @@ def check_import(*, imp: Import, progress: Progress | None = None) -> dict[str, 
     imp.total_rows = done
     imp.checked_at = timezone.now()
     if writer is not None:
-        writer.finish(imp.checked_at)
+        writer.finish(imp.checked_at, imp)
     imp.save(update_fields=["status", "check_summary", "total_rows", "checked_at"])
     return summary
 
