@@ -30,8 +30,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import include, path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -53,6 +52,7 @@ from lien.api.interactions import CONFLICT, Conflict
 from lien.api.payments import EnumField, kind_field
 from lien.api.search import TreeField, conform_tree, tree_error
 from lien.exports import records, services, sources
+from lien.exports.access import file_response
 from lien.exports.models import ExportKind, ExportRecord
 from lien.exports.tables import TABLES, available_columns
 from lien.search.criteria import REGISTRIES, TreeError
@@ -337,17 +337,7 @@ class ExportViewSet(
             if record.is_immediate:
                 raise NotFound("Cet export a été téléchargé tout de suite : pas de copie gardée.")
             raise Conflict("Le fichier se prépare : suivez `status` et `progress`.")
-        if not records.may_download(self.membership, record):
-            raise PermissionDenied(
-                "Ce fichier contient ce que le profil de son auteur permet de voir."
-            )
-        if not default_storage.exists(record.file_name):
-            raise NotFound("Le fichier de cet export est introuvable.")
-        return FileResponse(
-            default_storage.open(record.file_name, "rb"),
-            as_attachment=True,
-            filename=record.file_name.rsplit("/", 1)[-1],
-        )
+        return file_response(self.membership, record)  # DRF turns its 403/404 into JSON
 
     @extend_schema(
         parameters=[

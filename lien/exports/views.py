@@ -18,8 +18,7 @@ import tempfile
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -33,7 +32,7 @@ from lien.core.models import Job
 from lien.core.params import as_ids
 from lien.core.views import render_page
 from lien.exports import archive, records, services, sources, tasks
-from lien.exports.access import get_export
+from lien.exports.access import file_response, get_export
 from lien.exports.forms import ExportForm
 from lien.exports.models import ExportRecord
 from lien.exports.tables import TABLES, available_columns
@@ -278,15 +277,7 @@ def export_file(request: HttpRequest, pk: int) -> FileResponse | HttpResponse:
     if not record.file_name:
         messages.warning(request, _file_gone(record))
         return redirect("export_list")
-    if not records.may_download(request.membership, record):
-        raise PermissionDenied("Ce fichier contient ce que le profil de son auteur permet de voir.")
-    if not default_storage.exists(record.file_name):
-        raise Http404("Le fichier de cet export est introuvable.")
-    return FileResponse(
-        default_storage.open(record.file_name, "rb"),
-        as_attachment=True,
-        filename=record.file_name.rsplit("/", 1)[-1],
-    )
+    return file_response(request.membership, record)
 
 
 def _file_gone(record: ExportRecord) -> str:
