@@ -125,6 +125,7 @@ def test_the_menu_only_shows_what_the_profile_allows(reader_client, admin_client
         "Groupes",
         "Corbeille",
         "Importer",
+        "Mes exports",
         *PAYMENT_TABLES,
         "Campagnes",
         "Export comptable",

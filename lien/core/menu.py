@@ -55,6 +55,7 @@ MENU: list[MenuEntry] = [
     MenuEntry("Groupes", "group_list", "folder", ("view", "segments"), "Communauté", "group_"),
     MenuEntry("Corbeille", "trash", "trash", ("view", "contacts"), "Communauté", "trash"),
     MenuEntry("Importer", "import_list", "file", ("add", "imports"), "Communauté", "import_"),
+    MenuEntry("Mes exports", "export_list", "file", ("view", "exports"), "Communauté"),
     MenuEntry("Dons", "payment_list_don", "euro", ("view", "payments"), "Paiements"),
     MenuEntry("Adhésions", "payment_list_adhesion", "users", ("view", "payments"), "Paiements"),
     MenuEntry("Billetterie", "payment_list_billetterie", "tag", ("view", "payments"), "Paiements"),
