@@ -138,11 +138,7 @@ class PaymentInfo:
     @classmethod
     def from_json(cls, data: Any) -> PaymentInfo:
         data = _dict(data)
-        shares = {}
-        for item in _list(data.get("items")):
-            item = _dict(item)
-            if _int(item.get("id")):
-                shares[_int(item["id"])] = _int(item.get("shareAmount"))
+        shares = _shares(data.get("items"))
         return cls(
             id=_int(data.get("id")),
             amount=_int(data.get("amount")),
@@ -156,6 +152,16 @@ class PaymentInfo:
             order_id=_int(_dict(data.get("order")).get("id")),
             raw=data,
         )
+
+
+def _shares(entries: Any) -> dict[int, int]:
+    """id → shareAmount (cents) of a payment's items, or of an item's payments."""
+    shares = {}
+    for entry in _list(entries):
+        entry = _dict(entry)
+        if _int(entry.get("id")):
+            shares[_int(entry["id"])] = _int(entry.get("shareAmount"))
+    return shares
 
 
 @dataclass
@@ -176,11 +182,7 @@ class Item:
     @classmethod
     def from_json(cls, data: Any) -> Item:
         data = _dict(data)
-        shares = {}
-        for payment in _list(data.get("payments")):
-            payment = _dict(payment)
-            if _int(payment.get("id")):
-                shares[_int(payment["id"])] = _int(payment.get("shareAmount"))
+        shares = _shares(data.get("payments"))
         return cls(
             id=_int(data.get("id")),
             name=_text(data.get("name")),
