@@ -365,6 +365,25 @@ def test_the_consent_date_can_be_cleared(org, api):
     assert person.email_consent_date is None
 
 
+def test_a_consent_date_out_of_range_is_refused(org, api):
+    """Year 131 is a typo; it would also come back with Paris's 1891 offset, +00:09:21."""
+    person = contact(org, last_name="Morel")
+
+    for value in ["0131-08-09T01:59:00Z", "2301-01-01T00:00:00Z", 20240101]:
+        body = {"email_consent_date": value}
+        response = patch(api, "api-contacts-detail", body, args=[person.pk])
+        assert response.status_code == 400, value
+        assert "email_consent_date" in response.json(), value
+    response = patch(
+        api, "api-contacts-detail", {"email_consent_date": "2024-05-01T10:00:00+02:00"},
+        args=[person.pk],
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["email_consent_date"] == "2024-05-01T10:00:00+02:00"
+    person.refresh_from_db()
+    assert person.email_consent_date.year == 2024
+
+
 def test_delete_sends_to_the_trash_and_the_contact_is_then_404(org, api):
     person = contact(org, last_name="Morel")
 
