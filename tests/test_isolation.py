@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import pkgutil
 from pathlib import Path
 
 import pytest
+from django.test import TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from lien.core.rights import can
-from tests.conftest import api_client_for, client_for
+from tests.conftest import (
+    add_member,
+    api_client_for,
+    client_for,
+    make_organization,
+    shared_rows,
+)
 from tests.isolation import SUCCESS, Case, World, Write, build_world, pk_of
 
 CASES: dict[str, Case] = {
@@ -160,12 +168,27 @@ def test_every_url_is_covered():
     assert uncovered == set(), f"URL sans cas d'isolation : {sorted(uncovered)}"
 
 
-@pytest.fixture
-def worlds(org, other_org, reader_member, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+def _build_worlds() -> dict:
+    org = make_organization("Les Amis du Parc", "admin@amis-du-parc.fr")
+    other_org = make_organization("Club Voisin", "admin@club-voisin.fr")
+    reader = add_member(org, "lecteur@amis-du-parc.fr", "Lecteur")
+    with TestCase.captureOnCommitCallbacks(execute=True):
         own = build_world(org, "invitee@amis-du-parc.fr")
         other = build_world(other_org, "invitee@club-voisin.fr")
-    return {"own": own, "other": other, "reader": reader_member}
+    return {"own": own, "other": other, "reader": reader}
+
+
+@pytest.fixture(scope="module")
+def _shared_worlds(django_db_setup, django_db_blocker):
+    # Two worlds cost about a second to build and the suite has ~900 tests: built once,
+    # each test's writes rolled back (see shared_rows).
+    yield from shared_rows(django_db_blocker, _build_worlds)
+
+
+@pytest.fixture
+def worlds(_shared_worlds, db):
+    # A copy per test, like TestCase's class data: a test may change its instances.
+    return copy.deepcopy(_shared_worlds)
 
 
 def call(client, method: str, url: str, data: dict, api: bool):

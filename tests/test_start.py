@@ -45,6 +45,7 @@ def pid_alive(pid: int) -> bool:
 
 
 @pytest.mark.worker
+@pytest.mark.long  # migrates a new database and loads the whole demo
 def test_start_serves_the_demo_with_its_worker_and_ctrl_c_stops_both(tmp_path):
     port = free_port()
     env = {
