@@ -169,6 +169,16 @@ def test_a_bad_tree_names_its_node(api):
     assert "Opérateur inconnu pour « Ville »" in response.json()["tree"][0]
 
 
+def test_a_malformed_tree_is_refused_whatever_the_kind(api):
+    """Found by the schema test: a list export ignores `tree`, but a tree given must still
+    be one (the schema says so)."""
+    tree = {"group": "all", "children": "pas une liste"}
+    response = api.post(LIST, data={"kind": "interactions", "tree": tree},
+                        content_type="application/json")  # fmt: skip
+    assert response.status_code == 400
+    assert ExportRecord.objects.count() == 0
+
+
 def test_a_profile_that_hides_payments_exports_none(org, people):
     member = add_member(org, "discret@amis-du-parc.fr", "Éditeur")
     Profile.objects.filter(pk=member.profile_id).update(

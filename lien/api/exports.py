@@ -127,6 +127,11 @@ class StartSerializer(serializers.Serializer):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         kind = data["kind"]
+        if data.get("tree") is not None:  # a tree given is well formed, whatever the kind
+            try:
+                conform_tree(data["tree"])
+            except TreeError as error:
+                raise tree_error(error) from error
         needed = self.REQUIRED.get(kind)
         if needed and data.get(needed) is None:
             raise serializers.ValidationError({needed: [f"Obligatoire pour « {kind} »."]})
