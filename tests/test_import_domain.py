@@ -43,6 +43,13 @@ def actor(admin_member) -> Actor:
     return Actor.for_user(admin_member.user)
 
 
+@pytest.fixture(autouse=True)
+def _read_beside(settings):
+    """Every file of these tests is read by the second process (as big files are): the
+    one-process reading has its own test below, which compares the two."""
+    settings.LIEN_IMPORT_READ_BESIDE_BYTES = 0
+
+
 def upload(org, actor, text: str, *, target="contacts", name="fichier.csv", encoding="utf-8"):
     data = text.encode(encoding) if isinstance(text, str) else text
     return services.create_import(
@@ -1046,3 +1053,42 @@ def test_a_known_contact_met_again_in_a_later_chunk_is_planned_again_by_the_run(
     assert anne.city == "Lyon"
     assert list(ContactLabel.objects.for_org(org).filter(contact=anne).values_list(
         "label__name", flat=True)) == ["Bénévole"]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_reading_beside_and_in_one_process_give_the_same_check_and_run(org, actor, settings):
+    """The second process reads the cells exactly as this one does: same counts, same
+    error rows, same contacts written; and its user errors come back as they are."""
+    text = CONTACTS_CSV + (
+        "Zoé;Petit;zoe@;Brest;Presse\n"  # an error cell
+        "Jean;Dupont;JEAN.DUPONT@example.org;;Élu\n"  # Jean again
+        + "".join(f"P{n};Nom{n};p{n}@example.org;Nantes;\n" for n in range(40))
+    )
+
+    def outcome(threshold):
+        settings.LIEN_IMPORT_READ_BESIDE_BYTES = threshold
+        imp = checked(org, upload(org, actor, text), options={"skip_errors": True})
+        Import.objects.filter(pk=imp.pk).update(chunk_size=7)
+        imp = checked(org, Import.objects.get(pk=imp.pk))
+        errors = list(
+            ImportRow.objects.filter(import_run=imp, is_check=True).values_list(
+                "row_number", "errors", "cells"
+            )
+        )
+        run = services.run_import(imp=imp, user=actor.user)
+        written = (people(org), domain_counts(org))
+        imp.refresh_from_db()
+        services.undo_import(organization=org, actor=actor, imp=imp)
+        return imp.check_summary, errors, {k: run[k] for k in ("created", "updated")}, written
+
+    beside, alone = outcome(0), outcome(None)
+    assert beside[0]["create"] == 42 and beside[0]["error"] == 1
+    assert beside[:3] == alone[:3]
+    assert beside[3][0] == alone[3][0]
+
+    settings.LIEN_IMPORT_READ_BESIDE_BYTES = 0
+    imp = upload(org, actor, text)
+    default_storage.delete(imp.file_name)
+    imp.file_name = ""  # purged after its retention period
+    with pytest.raises(ValidationError, match="a été supprimé après"):
+        services.check_import(imp=imp)

@@ -287,7 +287,12 @@ class AuditEvent(TenantModel):
     )
     actor_label = models.CharField(_("libellé de l'auteur"), max_length=200, blank=True)
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
-    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    # A content type is never deleted while its model exists: no foreign-key check nor index
+    # of its own for the history's millions of rows (audit_org_target serves the lookups).
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+        db_index=False,
+    )  # fmt: skip
     target_id = models.BigIntegerField()
     target_repr = models.CharField(_("élément"), max_length=250)
     # {"field": [old, new]} for updates, {"field": [null, value]} for creations.

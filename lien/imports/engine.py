@@ -15,12 +15,13 @@ exactly that.
 from __future__ import annotations
 
 import datetime as dt
-import json as json_module
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
@@ -48,7 +49,14 @@ from lien.contacts.normalize import (
 from lien.contacts.stats import refresh_contact_stats
 from lien.core.audit import Actor
 from lien.core.models import ActorKind, AuditEvent, Organization
-from lien.imports.matching import AMBIGUOUS, MATCHED, NOT_FOUND, Match, Reconciler
+from lien.imports.matching import (
+    AMBIGUOUS,
+    IN_BATCH,
+    MATCHED,
+    NOT_FOUND,
+    Match,
+    Reconciler,
+)
 from lien.imports.models import Import, ImportRow, ImportTarget, RowOutcome, UpdatePolicy
 from lien.imports.rows import CUSTOM_PREFIX, CleanRow, RowReader, french_e164
 from lien.interactions.defaults import PAYMENT_TYPE
@@ -113,15 +121,12 @@ def fresh(template: models.Model, **values: Any) -> Any:
     return obj
 
 
-_encode = json_module.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
 def json_text(value: Any) -> str:
-    """A JSON column's text for COPY (which reads it as jsonb); the empty ones, most of an
-    import's, without the encoder."""
+    """A JSON column's text for COPY (which reads it as jsonb): orjson, ten times the
+    standard encoder's speed on an import's history rows; the empty ones without it."""
     if not value and type(value) in (dict, list):
         return "{}" if type(value) is dict else "[]"
-    return _encode(value)
+    return orjson.dumps(value).decode()
 
 
 def insert(model: type[models.Model], objs: list[Any], *, ids: bool = False) -> None:
@@ -149,12 +154,19 @@ def insert(model: type[models.Model], objs: list[Any], *, ids: bool = False) -> 
             for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
                 obj.pk = pk
         columns = ", ".join(quote(f.column) for f in fields)
+        values_of = operator.itemgetter(*names)  # a row's values at C speed
+        if len(names) == 1:  # itemgetter of one name gives the value itself
+            values_of = lambda row, one=values_of: (one(row),)  # noqa: E731
+        json_at = [i for i, is_json in enumerate(json) if is_json]
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            write = copy.write_row
             for obj in objs:
-                row = obj.__dict__
-                copy.write_row(
-                    [json_text(row[n]) if j else row[n] for n, j in zip(names, json, strict=True)]
-                )
+                values = values_of(obj.__dict__)
+                if json_at:
+                    values = list(values)
+                    for i in json_at:
+                        values[i] = json_text(values[i])
+                write(values)
     for obj in objs:
         obj._state.adding, obj._state.db = False, "default"
 
@@ -165,6 +177,9 @@ def update(model: type[models.Model], objs: list[Any], names: list[str]) -> None
     if not objs:
         return
     fields = [model._meta.get_field(name) for name in names]
+    if connection.vendor == "postgresql":
+        _update_from_arrays(model, objs, fields)
+        return
     real = connections[DEFAULT_DB_ALIAS]  # not the proxy: one lookup, not one per value
     quote = real.ops.quote_name
     sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
@@ -178,6 +193,34 @@ def update(model: type[models.Model], objs: list[Any], names: list[str]) -> None
                 [f.get_db_prep_save(getattr(obj, f.attname), real) for f in fields] + [obj.pk]
                 for obj in objs
             ],
+        )
+
+
+def _update_from_arrays(model: type[models.Model], objs: list[Any], fields: list) -> None:
+    """PostgreSQL: every row in one statement, the new values as one array per column
+    (UPDATE … FROM unnest(…)): no statement per row to build, send and plan."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns, casts, arrays = [], [], []
+    for f in [meta.pk, *fields]:
+        json = isinstance(f, models.JSONField)
+        columns.append(quote(f.column))
+        kind = "text" if json else f.db_type(connection)
+        casts.append(f"%s::{kind}[]")
+        arrays.append(
+            [json_text(getattr(o, f.attname)) if json else getattr(o, f.attname) for o in objs]
+        )
+    sets = ", ".join(
+        f"{quote(f.column)} = v.{quote(f.column)}"
+        + ("::jsonb" if isinstance(f, models.JSONField) else "")
+        for f in fields
+    )
+    table = quote(meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {sets} FROM unnest({', '.join(casts)}) AS v({', '.join(columns)})"
+            f" WHERE {table}.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}",
+            arrays,
         )
 
 
@@ -257,6 +300,13 @@ class Engine:
         self.contact_template = Contact(organization=self.organization)
         self.row_template = ImportRow(organization=self.organization, import_run=imp)
         self.event_template = AuditEvent(organization=self.organization)
+        self._type_ids: dict[type, int] = {}
+        self._actor_fields = {
+            "organization_id": self.organization.pk,
+            "actor_kind": actor.kind,
+            "actor_user_id": actor.user.pk if getattr(actor.user, "pk", None) else None,
+            "actor_label": actor.label[:200],
+        }
 
     # Shared helpers ------------------------------------------------------------------
 
@@ -361,10 +411,7 @@ class Engine:
     def _label_name(self, ref: int | str) -> str:
         if isinstance(ref, str):
             return ref
-        for name, pk in self.label_ids.items():
-            if pk == ref:
-                return self._label_names.get(pk, name)
-        return str(ref)
+        return self._label_names.get(ref, str(ref))
 
     @property
     def _label_names(self) -> dict[int, str]:
@@ -397,7 +444,7 @@ class Engine:
         good = [r for r in rows if not r.errors]
         matches = self.reconciler.match([r.person for r in good])
         found = {m.contact_id for m in matches if m.status == MATCHED}
-        current = Contact.objects.for_org(self.organization).in_bulk(found) if found else {}
+        current = self._load_contacts(found)
         by_row = dict(zip([r.number for r in good], matches, strict=True))
         new_here: dict[Any, Plan] = {}
         plans = []
@@ -438,6 +485,27 @@ class Engine:
         if self.dry_run:
             self.matched_before |= found
         return plans
+
+    def _load_contacts(self, ids: set[int]) -> dict[int, Contact]:
+        """The matched contacts, as in_bulk() would give them, built like `fresh` does:
+        Model.__init__ per contact was a tenth of a check."""
+        if not ids:
+            return {}
+        names = [f.attname for f in Contact._meta.concrete_fields]
+        found: dict[int, Contact] = {}
+        pk_index = names.index(Contact._meta.pk.attname)
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), IN_BATCH):
+            part = ordered[start : start + IN_BATCH]
+            for values in (
+                Contact.objects.for_org(self.organization).filter(pk__in=part).values_list(*names)
+            ):
+                obj = Contact.__new__(Contact)
+                obj.__dict__.update(zip(names, values, strict=True))
+                obj._state = ModelState()
+                obj._state.adding, obj._state.db = False, "default"
+                found[values[pk_index]] = obj
+        return found
 
     def _plan_structures(self, rows: Sequence[CleanRow]) -> list[Plan]:
         """Structures: Lien id, external id, then the exact normalised name (several →
@@ -721,15 +789,17 @@ class Engine:
 
     def _event_fields(self, obj: models.Model, action: str) -> dict[str, Any]:
         """An audit row's columns (by attname: `fresh` sets them without descriptors)."""
-        actor = self.actor
+        cls = obj.__class__
+        type_id = self._type_ids.get(cls)
+        if type_id is None:
+            type_id = self._type_ids[cls] = ContentType.objects.get_for_model(
+                obj, for_concrete_model=False
+            ).pk
         return {
-            "organization_id": self.organization.pk,
+            **self._actor_fields,
             "created_at": self.now,
-            "actor_kind": actor.kind,
-            "actor_user_id": actor.user.pk if getattr(actor.user, "pk", None) else None,
-            "actor_label": actor.label[:200],
             "action": action,
-            "target_type_id": ContentType.objects.get_for_model(obj, for_concrete_model=False).pk,
+            "target_type_id": type_id,
             "target_id": obj.pk,
             "target_repr": str(obj)[:250],
         }

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 
 from lien.contacts.models import Contact, ExternalId
 from lien.contacts.normalize import normalize_email, normalize_name
@@ -162,16 +163,29 @@ class Reconciler:
 
     def _by_emails(self, emails: set[str]) -> dict[str, list[tuple[int, str, str]]]:
         found: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
-        for part in _chunks(emails):
-            rows = (
-                self._contacts()
+        if connection.vendor == "postgresql":
+            # One array parameter instead of IN (%s, …): a thousand emails cost one short
+            # statement to build and parse, on the same contact_org_email index.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT email_normalized, id, first_name_normalized, last_name_normalized"
+                    " FROM contacts_contact WHERE organization_id = %s AND NOT is_deleted"
+                    " AND email_normalized = ANY(%s) ORDER BY id",
+                    [self.organization_id, sorted(emails)],
+                )
+                rows = cursor.fetchall()
+        else:
+            rows = [
+                row
+                for part in _chunks(emails)
+                for row in self._contacts()
                 .filter(email_normalized__in=part)
                 .order_by("pk")
                 .values_list("email_normalized", "pk", "first_name_normalized",
                              "last_name_normalized")
-            )  # fmt: skip
-            for email, pk, first, last in rows:
-                found[email].append((pk, first, last))
+            ]  # fmt: skip
+        for email, pk, first, last in rows:
+            found[email].append((pk, first, last))
         return found
 
     def _by_names(self, names: set[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:

@@ -179,8 +179,9 @@ class ImportRow(TenantModel):
     # True for the rows of a check (dry run), replaced by the run's.
     is_check = models.BooleanField(default=False)
     object_type = models.ForeignKey(
-        ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
+        ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        db_constraint=False, db_index=False,  # as AuditEvent.target_type: one per row written
+    )  # fmt: skip
     object_id = models.BigIntegerField(null=True, blank=True)
     # [{"column": "Email", "value": "jean.dupont@", "message": "…"}]
     errors = models.JSONField(default=list, blank=True)

@@ -69,6 +69,7 @@ CONTACT_KEYS = [
     "mobile", "phone", "street", "street2", "postal_code", "city", "country", "birth_date",
     "preferred_language", "notes", "email_consent", "labels",
 ]  # fmt: skip
+CONTACT_NATIVE = [k for k in CONTACT_KEYS[3:] if k not in NOT_NATIVE]
 STRUCTURE_KEYS = [
     "id", "external_id", "name", "kind", "siren", "siret", "rna", "street", "street2",
     "postal_code", "city", "country", "email", "phone", "website", "notes", "labels",
@@ -208,6 +209,9 @@ class RowReader:
         self._memos: dict[str, dict] = {}
         self.today = timezone.localdate()
         self._typed: dict[str, Any] = {}
+        # Set by whoever reads a CSV table (its cells are stripped texts, one per header):
+        # read() then takes its short path.
+        self.text_cells = False
         if target == ImportTarget.INTERACTIONS:
             for key, model in [
                 ("type", InteractionType),
@@ -282,6 +286,19 @@ class RowReader:
             raise CellError(f"{limit} caractères au plus ({len(value)} dans la cellule).")
         return value
 
+    @staticmethod
+    def _text_reader(limit: int | None) -> Callable[[Any], str]:
+        """text() for one field, its length limit looked up once."""
+
+        def read(text: Any) -> str:
+            text = str(text)
+            value = " ".join(text.split()) if "\n" not in text else text.strip()
+            if limit and len(value) > limit:
+                raise CellError(f"{limit} caractères au plus ({len(value)} dans la cellule).")
+            return value
+
+        return read
+
     def custom(self, key: str, text: str, row: CleanRow) -> Any:
         definition = self.custom_fields[key]
         full_key = CUSTOM_PREFIX + key
@@ -317,8 +334,22 @@ class RowReader:
     # Rows -------------------------------------------------------------------------------
 
     def read(self, number: int, cells: Sequence[Any]) -> CleanRow:
+        if self.text_cells:  # a CSV's row: stripped texts, padded to the header's width
+            row = CleanRow(number=number, cells=list(cells))
+            raw: dict[str, tuple[str, str]] = {}  # key → (header, text)
+            self._typed = {}
+            width = len(cells)
+            for index, header, key in self.columns:
+                text = cells[index] if index < width else ""
+                if not text:
+                    continue
+                if key in raw:  # several label columns add up (the only key allowed twice)
+                    raw[key] = (raw[key][0], f"{raw[key][1]},{text}")
+                else:
+                    raw[key] = (header, text)
+            return self._finish(row, raw)
         row = CleanRow(number=number, cells=["" if c is None else str(c) for c in cells])
-        raw: dict[str, tuple[str, str]] = {}  # key → (header, text)
+        raw = {}
         typed = self._typed = {}
         for index, header, key in self.columns:
             value = cells[index] if index < len(cells) else None
@@ -331,6 +362,9 @@ class RowReader:
             raw[key] = (header, text)
             if not isinstance(value, str):  # a spreadsheet's number or date, kept typed
                 typed[key] = value
+        return self._finish(row, raw)
+
+    def _finish(self, row: CleanRow, raw: dict[str, tuple[str, str]]) -> CleanRow:
         reader = {
             ImportTarget.CONTACTS: self._contact,
             ImportTarget.STRUCTURES: self._structure,
@@ -396,19 +430,22 @@ class RowReader:
                 parse = self._url
                 repeats = False
             else:
-                parse = functools.partial(self.text, model, key)
+                parse = self._text_reader(model._meta.get_field(key).max_length)
                 repeats = False
             self._parsers[cache_key] = (parse, self._memo(key) if repeats else None)
         return self._parsers[cache_key]
 
     def _native(self, row: CleanRow, raw: dict, model, keys: Sequence[str]) -> None:
         """Text, choice, email, date, boolean and URL fields of `model`."""
+        parsers = self._parsers
+        values = row.values
         for key in keys:
             if key in raw:
-                parse, memo = self._parser(model, key)
+                found = parsers.get((model, key))
+                parse, memo = found if found is not None else self._parser(model, key)
                 value = self._cell(row, raw, key, parse, memo)
                 if value is not None:
-                    row.values[key] = value
+                    values[key] = value
 
     @staticmethod
     def _url(text: str) -> str:
@@ -519,8 +556,7 @@ class RowReader:
                 row.values["email"] = emails[0]
             if len(emails) > 1 and "email2" not in raw:
                 row.values["email2"] = emails[1]
-        keys = [k for k in CONTACT_KEYS[3:] if k not in NOT_NATIVE]
-        self._native(row, raw, Contact, keys)
+        self._native(row, raw, Contact, CONTACT_NATIVE)
         self._country(row, raw)
         self._phones(row, raw, ["mobile", "phone"])
         if row.values.get("birth_date") and row.values["birth_date"] > self.today:

@@ -28,6 +28,8 @@ import csv
 import hashlib
 import io
 import os
+import pickle
+import signal
 import tempfile
 import uuid
 from collections import defaultdict
@@ -90,6 +92,7 @@ from lien.payments.models import MembershipPeriod, Payment
 
 Progress = Callable[[int, int | None, str | None], None]
 DEFAULT_CHUNK = 1000
+PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
 # The data type whose « add » and « change » rights an import of each target needs.
 TARGET_DATA_TYPES = {
     ImportTarget.CONTACTS: "contacts",
@@ -513,6 +516,80 @@ def _read(engine: Engine, chunk) -> list:
     return rows
 
 
+def read_chunks(imp: Import, engine: Engine) -> Iterator[tuple[int, list]]:
+    """(chunk index, clean rows) over the file: read and checked in this process, or, for
+    a file of LIEN_IMPORT_READ_BESIDE_BYTES or more, in a second process beside it."""
+    threshold = getattr(settings, "LIEN_IMPORT_READ_BESIDE_BYTES", 1 << 20)
+    if hasattr(os, "fork") and threshold is not None and imp.size_bytes >= threshold:
+        yield from _read_beside(imp, engine)
+        return
+    with opened(imp) as table:
+        engine.reader.text_cells = table.info.kind == "csv"
+        for index, chunk in _chunks(imp, table):
+            yield index, _read(engine, chunk)
+
+
+@dataclass
+class _ReadFailed:
+    message: str
+    user_error: bool
+
+
+def _read_beside(imp: Import, engine: Engine) -> Iterator[tuple[int, list]]:
+    """Reading and checking the cells is most of a check's work and needs nothing from the
+    database (the engine's reader holds the fields, choices and names, loaded before):
+    a forked child does it on the second core while this process reconciles and plans,
+    and sends each chunk's clean rows through a pipe (pickle: both ends are this code).
+    The pipe holds a chunk or two: the child never runs far ahead. The child never uses
+    the database connection it inherits and leaves by os._exit (no clean-up that would
+    close it under the parent)."""
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        status = 0
+        try:
+            # The worker's own signal handlers (a graceful stop) are not the child's.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.close(readable)
+            with os.fdopen(writable, "wb", buffering=1 << 16) as out:
+                try:
+                    with opened(imp) as table:
+                        engine.reader.text_cells = table.info.kind == "csv"
+                        for index, chunk in _chunks(imp, table):
+                            pickle.dump((index, _read(engine, chunk)), out, PICKLE_PROTOCOL)
+                    pickle.dump(None, out, PICKLE_PROTOCOL)
+                except BrokenPipeError:
+                    status = 1  # the parent stopped reading: nothing to say
+                except BaseException as error:  # noqa: BLE001 - said to the parent
+                    user_error = isinstance(error, ValidationError)
+                    message = error.messages[0] if user_error else repr(error)
+                    pickle.dump(_ReadFailed(message, user_error), out, PICKLE_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - a child never returns into the caller
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(writable)
+    try:
+        with os.fdopen(readable, "rb", buffering=1 << 16) as source:
+            while True:
+                try:
+                    item = pickle.load(source)
+                except EOFError:
+                    raise RuntimeError("La lecture du fichier s'est arrêtée net.") from None
+                if item is None:
+                    return
+                if isinstance(item, _ReadFailed):
+                    if item.user_error:
+                        raise ValidationError(item.message)
+                    raise RuntimeError(f"Lecture du fichier : {item.message}")
+                yield item
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+
+
 def imp_header(engine: Engine, column: int | None) -> str:
     if column is None:
         return ""
@@ -545,9 +622,8 @@ def check_import(*, imp: Import, progress: Progress | None = None) -> dict[str, 
         else None
     )
     try:
-        with opened(imp) as table:
-            for index, chunk in _chunks(imp, table):
-                rows = _read(engine, chunk)
+        with contextlib.closing(read_chunks(imp, engine)) as chunks:
+            for index, rows in chunks:
                 read_errors = saved_plans.read_error_counts(rows)
                 plans = engine.plan(rows)
                 if writer is not None:
@@ -564,7 +640,7 @@ def check_import(*, imp: Import, progress: Progress | None = None) -> dict[str, 
                         for p in errors
                     ],
                 )  # fmt: skip
-                done += len(chunk)
+                done += len(rows)
                 # A long check is alive, not stalled (see mark_stalled).
                 Import.objects.filter(pk=imp.pk).update(heartbeat_at=timezone.now())
                 if progress:
@@ -653,16 +729,13 @@ def run_import(
                 stack.callback(saved.close)
                 chunks: Iterator = ((c.index, c) for c in saved.chunks())
             else:
-                chunks = _chunks(imp, stack.enter_context(opened(imp)))
+                chunks = stack.enter_context(contextlib.closing(read_chunks(imp, engine)))
             for index, chunk in chunks:
                 if index < imp.chunks_done:
                     continue
                 with transaction.atomic():
                     _commit_without_waiting()
-                    if saved is not None:
-                        plans = saved.plan(engine, chunk)
-                    else:
-                        plans = engine.plan(_read(engine, chunk))
+                    plans = saved.plan(engine, chunk) if saved else engine.plan(chunk)
                     if not imp.options.get("skip_errors"):
                         # Rows in error since the check (a contact changed…): never half a file.
                         late = [p for p in plans if p.outcome == RowOutcome.ERROR]
