@@ -58,6 +58,14 @@ def test_an_unconnected_organisation_reads_empty_settings(api):
     assert "client_secret" not in data
 
 
+def test_settings_take_json_only(api):
+    """A form or multipart body (a number, say) is refused, not read as « no change »."""
+    response = api.patch(URL, data="3491774032", content_type="multipart/form-data; boundary=x")
+
+    assert response.status_code == 415
+    assert api.patch(URL, data={"enabled": False}).status_code == 415  # multipart by default
+
+
 def test_credentials_are_saved_and_the_secret_is_write_only(org, api, settings):
     settings.SITE_URL = "https://lien.example.org"
 

@@ -32,6 +32,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -259,6 +260,7 @@ class HelloAssoSettingsView(OrganizationScoped, APIView):
     """The organisation's HelloAsso connection: credentials, slug, start date, questions."""
 
     permission_classes = [ConnectorRight]
+    parser_classes = [JSONParser]  # JSON bodies only, as the rest of the API
 
     @extend_schema(responses=SettingsSerializer)
     def get(self, request):
