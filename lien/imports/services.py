@@ -63,6 +63,7 @@ from lien.contacts.normalize import normalize_name
 from lien.contacts.services import _reprs
 from lien.contacts.stats import refresh_contact_stats
 from lien.core.audit import Actor
+from lien.core.collector import few_collections
 from lien.core.models import ActorKind, AuditEvent, Job, Membership, Organization
 from lien.core.rights import can
 from lien.imports import headers as header_rules
@@ -604,6 +605,7 @@ def _counts(plans: list[Plan]) -> dict[str, int]:
     return counts
 
 
+@few_collections()
 def check_import(*, imp: Import, progress: Progress | None = None) -> dict[str, Any]:
     """The dry run: every row read, checked and reconciled; nothing of the organisation's
     data is written. Keeps the counts and the error rows (for the errors table)."""
@@ -696,6 +698,7 @@ def _ready_to_run(imp: Import, *, queued: bool = False) -> None:
         )
 
 
+@few_collections()
 def run_import(
     *,
     imp: Import,
@@ -963,6 +966,7 @@ def undo_blockers(*, organization: Organization, imp: Import) -> list[str]:
 
 
 @transaction.atomic
+@few_collections()
 def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dict[str, int]:
     """« Annuler cet import » (or roll back an interrupted one): what it created goes,
     what it overwrote comes back, the labels and group memberships it added go; refused
