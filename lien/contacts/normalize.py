@@ -6,6 +6,7 @@ compute the same values from the same inputs.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import phonenumbers
@@ -19,6 +20,7 @@ def normalize_email(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # names repeat: an import normalises each once
 def normalize_name(name: str | None) -> str:
     """Unaccented, lower-cased, single-spaced: « Hélène  DURAND » → « helene durand »."""
     return " ".join(unidecode(name or "").lower().split())
