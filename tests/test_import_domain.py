@@ -1016,6 +1016,23 @@ def test_changed_settings_or_a_missing_plans_file_plan_again(org, actor, diet):
 
 
 @pytest.mark.django_db
+def test_plans_that_cannot_be_saved_leave_a_good_check_and_a_run_that_plans_again(
+    org, actor, monkeypatch
+):
+    def full_disk(self, obj):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plans._Pickler, "dump", full_disk)
+    imp = _chunked(org, actor, "Prénom;Nom\nAnne;Roy\nJean;Dupont\nZoé;Petit\n")
+
+    assert imp.check_summary["create"] == 3
+    assert not plans.path_of(imp).exists()
+    assert not plans.path_of(imp).with_suffix(".partial").exists()
+    assert services.run_import(imp=imp, user=actor.user)["plans"] == "again"
+    assert Contact.objects.for_org(org).count() == 3
+
+
+@pytest.mark.django_db
 def test_a_new_check_or_a_new_mapping_replaces_the_plans(org, actor):
     imp = _chunked(org, actor, "Prénom;Nom;Ville\nAnne;Roy;Lyon\n")
     first = plans.path_of(imp).stat().st_mtime_ns

@@ -118,7 +118,8 @@ class SavedChunk:
 
 
 class PlanWriter:
-    """Written by the check, chunk after chunk."""
+    """Written by the check, chunk after chunk, by a thread: pickling a chunk overlaps the
+    check's waits on the database (its next chunk's reconciliation queries)."""
 
     def __init__(self, imp: Import, engine, since: dt.datetime) -> None:
         directory().mkdir(parents=True, exist_ok=True)
@@ -127,20 +128,43 @@ class PlanWriter:
         self.handle: IO[bytes] = self.partial.open("wb")
         self.header = {"format": FORMAT, "import": imp.pk, "since": since,
                        "fingerprint": fingerprint(engine)}  # fmt: skip
+        self._pending: queue.Queue = queue.Queue(maxsize=2)  # memory: two chunks at most
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._dump, daemon=True)
+        self._thread.start()
+
+    def _dump(self) -> None:
+        while (chunk := self._pending.get()) is not None:
+            if self._failure is None:
+                try:
+                    _Pickler(self.handle, pickle.HIGHEST_PROTOCOL).dump(chunk)
+                except Exception as error:  # noqa: BLE001 - finish() drops the file
+                    self._failure = error
 
     def write(self, index: int, plans: list, read_errors: list[int]) -> None:
-        _Pickler(self.handle, pickle.HIGHEST_PROTOCOL).dump(SavedChunk(index, plans, read_errors))
+        """Queue a chunk's plans; the check never changes them afterwards."""
+        if self._failure is None:
+            self._pending.put(SavedChunk(index, plans, read_errors))
+
+    def _stop(self) -> None:
+        self._pending.put(None)
+        self._thread.join()
+        self.handle.close()
 
     def finish(self, checked_at: dt.datetime, imp: Import) -> None:
         """Seal the plans with the check's time (a header beside them, written last): the
         run takes only the latest check's."""
-        self.handle.close()
+        self._stop()
+        if self._failure is not None:  # no plans kept: the run plans again, as without them
+            self.partial.unlink(missing_ok=True)
+            return
         self.partial.replace(self.path)
         with header_of(imp).open("wb") as header:
             pickle.dump({**self.header, "checked_at": checked_at}, header)
 
     def abandon(self) -> None:
-        self.handle.close()
+        if self._thread.is_alive():
+            self._stop()
         self.partial.unlink(missing_ok=True)
 
 
