@@ -187,9 +187,9 @@ LIEN_IMPORT_MAX_BYTES = int(os.environ.get("LIEN_IMPORT_MAX_BYTES", 50 * 1024 * 
 # Where an import's check keeps its plans for the run (server-private, never served).
 LIEN_IMPORT_PLANS_DIR = Path(os.environ.get("LIEN_IMPORT_PLANS_DIR", VAR_DIR / "import-plans"))
 # From this size on, an import's file is read and checked by a second process beside the one
-# that reconciles and writes (docs/imports.md); "off" (the default: on 2 cores, with fewer
-# garbage collections, one process is faster than the rows' trip through the pipe).
-_beside = os.environ.get("LIEN_IMPORT_READ_BESIDE_BYTES", "off")
+# that reconciles and writes (docs/imports.md); "off" reads it in one process (faster when
+# the machine has no idle core: bench/README.md, imports, 23/11/2026 3ᵉ séance).
+_beside = os.environ.get("LIEN_IMPORT_READ_BESIDE_BYTES", str(1024 * 1024))
 LIEN_IMPORT_READ_BESIDE_BYTES = None if _beside == "off" else int(_beside)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
