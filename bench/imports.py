@@ -163,6 +163,7 @@ def main() -> None:
     os.environ.setdefault("LIEN_IMPORT_MAX_BYTES", str(1 << 30))
     from django.conf import settings
     from django.core.files import File
+    from django.db import connection
 
     settings.LIEN_IMPORT_MAX_BYTES = 1 << 30
     from lien.core.audit import Actor
@@ -210,8 +211,9 @@ def main() -> None:
     results["run_s"] = round(time.perf_counter() - start, 2)
     results["run_cpu_s"] = round(time.process_time() - cpu, 2)
     results["plans"] = outcome.get("plans")
+    waits = "le reste attend PostgreSQL" if connection.vendor == "postgresql" else "SQLite compris"
     print(f"import : {results['run_s']} s (dont {results['run_cpu_s']} s de calcul de ce"
-          f" processus, le reste attend PostgreSQL) — {outcome['message']}"
+          f" processus, {waits}) — {outcome['message']}"
           f" (plans : {results['plans']})")
     total = results["check_s"] + results["run_s"]
     results["rows_per_s"] = round(args.rows / total)
