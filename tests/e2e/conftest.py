@@ -107,8 +107,11 @@ def browsing(request, live_server, transactional_db, settings, tmp_path) -> Iter
     """
     if not Path(CHROMIUM).is_file():
         pytest.skip(CHROMIUM_MISSING)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions (Playwright's own default is 5 s): on a loaded CI
+    # machine a page's answer once came after 5 s and the step failed, not the page.
+    expect.set_options(timeout=TIMEOUT_MS)
     settings.SITE_URL = live_server.url
     settings.MEDIA_ROOT = str(tmp_path / "media")
     artifacts = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
