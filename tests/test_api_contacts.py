@@ -480,6 +480,18 @@ def test_structure_crud_with_siret_check(org, api):
     assert api.get(reverse("api-structures-detail", args=[pk])).status_code == 404
 
 
+def test_a_text_longer_than_its_limit_is_refused_even_with_spaces_around(org, api):
+    limit = Structure._meta.get_field("name").max_length
+    padded = post(api, "api-structures-list", {"name": "\r" + "x" * limit})
+    fits = post(api, "api-structures-list", {"name": " " + "x" * (limit - 1)})
+
+    assert padded.status_code == 400
+    assert str(limit) in padded.json()["name"][0]
+    assert not Structure.objects.for_org(org).filter(name="x" * limit).exists()
+    assert fits.status_code == 201
+    assert fits.json()["name"] == "x" * (limit - 1)
+
+
 def test_contact_structure_links(org, other_org, api):
     person = contact(org, last_name="Morel")
     town = services.create_structure(organization=org, actor=ACTOR, data={"name": "Mairie"})

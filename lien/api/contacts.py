@@ -105,6 +105,11 @@ class StrictText:
     def to_internal_value(self, data: Any):
         if not isinstance(data, str):
             self.fail("not_text")
+        # The schema's maxLength counts the text as sent: spaces trimmed after do not make
+        # a too-long text acceptable.
+        limit = getattr(self, "max_length", None)
+        if limit is not None and len(data) > limit:
+            self.fail("max_length", max_length=limit)
         return super().to_internal_value(data)
 
 
