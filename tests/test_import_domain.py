@@ -1109,3 +1109,114 @@ def test_reading_beside_and_in_one_process_give_the_same_check_and_run(org, acto
     imp.file_name = ""  # purged after its retention period
     with pytest.raises(ValidationError, match="a été supprimé après"):
         services.check_import(imp=imp)
+
+
+# A contacts file's structures ----------------------------------------------------------
+
+STRUCTURES_CSV = (
+    "Prénom;Nom;Email;Société;Fonction\n"
+    "Jean;Dupont;jean@example.org;mairie de LYON;Élu\n"  # chunk 1: known contact and structure
+    "Ana;Roy;ana@example.org;Les Jardins Partagés;Présidente\n"  # chunk 1: both new
+    "Zoé;Petit;zoe@example.org;les jardins partagés;\n"  # chunk 2: the same new structure
+    "Jean;Dupont;jean@example.org;Mairie de Lyon;Élu\n"  # chunk 2: the same link again
+)
+
+
+def _links(org):
+    from lien.contacts.models import ContactStructureLink
+
+    return sorted(
+        ContactStructureLink.objects.for_org(org).values_list(
+            "contact__first_name", "structure__name", "role", "is_main"
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_a_contacts_file_links_each_contact_to_its_structure_found_or_created_once(org, actor):
+    mairie = contacts.create_structure(organization=org, actor=actor,
+                                       data={"name": "Mairie de Lyon"})  # fmt: skip
+    asso = contacts.create_structure(organization=org, actor=actor,
+                                     data={"name": "Asso du quartier"})  # fmt: skip
+    jean = contacts.create_contact(organization=org, actor=actor, data={"first_name": "Jean",
+                                   "last_name": "Dupont", "email": "jean@example.org"})  # fmt: skip
+    contacts.save_structure_link(organization=org, actor=actor, contact=jean, structure=asso,
+                                 role="Trésorier", is_main=True)  # fmt: skip
+    Contact.objects.for_org(org).update(updated_at=timezone.now() - dt.timedelta(minutes=5))
+    Structure.objects.for_org(org).update(updated_at=timezone.now() - dt.timedelta(minutes=5))
+    imp = upload(org, actor, STRUCTURES_CSV)
+    assert list(imp.mapping.values())[3:] == ["structure", "structure_role"]  # suggested
+    Import.objects.filter(pk=imp.pk).update(chunk_size=2)
+    imp.refresh_from_db()
+    imp = checked(org, imp)
+    # Jean's link is news: an update; Jean again in chunk 2 is planned by the run.
+    assert (imp.check_summary["create"], imp.check_summary["update"]) == (2, 1)
+    assert Structure.objects.for_org(org).count() == 2  # the check writes nothing
+    outcome = services.run_import(imp=imp, user=actor.user)
+    assert outcome["plans"] == "check"  # the saved plans, across chunks
+    assert (outcome["created"], outcome["updated"], outcome["unchanged"]) == (2, 1, 1)
+    assert sorted(Structure.objects.for_org(org).values_list("name", flat=True)) == [
+        "Asso du quartier", "Les Jardins Partagés", "Mairie de Lyon",
+    ]  # fmt: skip
+    assert _links(org) == [
+        ("Ana", "Les Jardins Partagés", "Présidente", True),
+        ("Jean", "Asso du quartier", "Trésorier", True),  # his main structure stays
+        ("Jean", "Mairie de Lyon", "Élu", False),
+        ("Zoé", "Les Jardins Partagés", "", True),
+    ]
+    assert mairie.contact_links.count() == 1
+    history = AuditEvent.objects.for_org(org).filter(
+        target_id=jean.pk, actor_label=f"Import n°{imp.pk}"
+    )
+    assert history.get().changes["structure"] == [None, "Mairie de Lyon (Élu)"]
+    # The same file again: no second structure, no second link.
+    again = run(org, actor, STRUCTURES_CSV)
+    assert (again.counters["created"], again.counters["updated"]) == (0, 0)
+    assert Structure.objects.for_org(org).count() == 3
+    assert len(_links(org)) == 4
+    # Undo: the links it added and the structure it created go; the rest stays.
+    services.undo_import(organization=org, actor=actor, imp=again)
+    services.undo_import(organization=org, actor=actor, imp=imp)
+    assert sorted(Structure.objects.for_org(org).values_list("name", flat=True)) == [
+        "Asso du quartier", "Mairie de Lyon",
+    ]  # fmt: skip
+    assert _links(org) == [("Jean", "Asso du quartier", "Trésorier", True)]
+
+
+@pytest.mark.django_db
+def test_a_structure_name_shared_by_two_structures_is_reported_not_guessed(org, actor):
+    one = contacts.create_structure(organization=org, actor=actor, data={"name": "ACME"})
+    two = contacts.create_structure(organization=org, actor=actor, data={"name": "Acme"})
+    text = "Nom;Email;Entreprise\nRoy;roy@example.org;acme\nDurand;durand@example.org;\n"
+    imp = checked(org, upload(org, actor, text))
+    [error] = services.error_rows(imp)
+    assert [services.error_text(error.row_number, e) for e in error.errors] == [
+        f"ligne 2, colonne « Entreprise » : Plusieurs structures portent ce nom (n°{one.pk}, "
+        f"n°{two.pk}) : renommez-les ou liez ce contact à la main."
+    ]
+    assert imp.check_summary["create"] == 1
+
+
+@pytest.mark.django_db
+def test_undo_is_refused_when_someone_linked_a_contact_to_a_structure_it_created(org, actor):
+    imp = run(org, actor, "Nom;Email;Structure\nRoy;roy@example.org;Les Amis\n")
+    created = Structure.objects.for_org(org).get(name="Les Amis")
+    other = contacts.create_contact(organization=org, actor=actor, data={"last_name": "Durand"})
+    contacts.save_structure_link(organization=org, actor=actor, contact=other, structure=created)
+    assert services.undo_blockers(organization=org, imp=imp) == [
+        f"La structure « Les Amis » (n°{created.pk}) a été liée depuis au contact n°{other.pk}."
+    ]
+    with pytest.raises(ValidationError, match="ces fiches ont changé depuis"):
+        services.undo_import(organization=org, actor=actor, imp=imp)
+    assert Structure.objects.for_org(org).filter(pk=created.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_structure_created_after_the_check_is_linked_not_created_twice(org, actor):
+    imp = _chunked(org, actor, "Nom;Email;Structure\nRoy;roy@example.org;Les Amis\n")
+    assert Structure.objects.for_org(org).count() == 0
+    made = contacts.create_structure(organization=org, actor=actor, data={"name": "Les amis"})
+    outcome = services.run_import(imp=imp, user=actor.user)
+    assert outcome["plans"] == "again"
+    assert list(Structure.objects.for_org(org).values_list("pk", flat=True)) == [made.pk]
+    assert _links(org) == [("", "Les amis", "", True)]

@@ -31,6 +31,7 @@ from lien.contacts.custom_fields import is_empty
 from lien.contacts.models import (
     Contact,
     ContactLabel,
+    ContactStructureLink,
     CustomField,
     ExternalId,
     Group,
@@ -247,6 +248,12 @@ class Plan:
     person: Any = None  # interactions/payments: the contact (existing id or a new Contact)
     person_plan: Plan | None = None  # the plan creating that contact, if new here
     replan: bool = False  # check only: a new person of an earlier chunk, planned by the run
+    # Contacts: the structure the row links its contact to (an id, or a new Structure),
+    # the role there, whether it becomes the main one; the structure the row created.
+    structure: Any = None
+    structure_role: str = ""
+    structure_main: bool = False
+    created_structure: int | None = None
 
 
 class Engine:
@@ -293,6 +300,14 @@ class Engine:
         # ids / natural keys of interactions and payments already seen in this file.
         self.structures_seen: dict[str, Plan] = {}
         self.records_seen: set[Any] = set()
+        # A contacts file's structures: those the file names that do not exist yet (one
+        # new Structure per normalised name, planned once for the whole file), and the
+        # ids the run gave them (saved plans come back as copies: found again by name).
+        self.new_structures: dict[str, Structure] = {}
+        self.structure_ids: dict[str, int] = {}
+        self.structure_header = next(
+            (header for _i, header, key in self.reader.columns if key == "structure"), None
+        )
         # Check only: the existing contacts earlier chunks matched (see lien/imports/plans).
         self.matched_before: set[int] = set()
         self.new_choices: dict[str, set[str]] = defaultdict(set)
@@ -441,6 +456,7 @@ class Engine:
         return self._error(row, match.message[:1].upper() + match.message[1:] + ".")
 
     def _plan_contacts(self, rows: Sequence[CleanRow]) -> list[Plan]:
+        structures = self._find_structures(rows)
         good = [r for r in rows if not r.errors]
         matches = self.reconciler.match([r.person for r in good])
         found = {m.contact_id for m in matches if m.status == MATCHED}
@@ -482,9 +498,94 @@ class Engine:
             plan.add_external = bool(row.external_id) and match.rule != "external_id"
             plans.append(plan)
         self._plan_links(plans, Contact)
+        self._plan_structure_links(plans, structures)
         if self.dry_run:
             self.matched_before |= found
         return plans
+
+    def _find_structures(self, rows: Sequence[CleanRow]) -> dict[str, tuple[int, str]]:
+        """The existing structures a chunk's « Structure » cells name, by normalised name
+        (one query): name → (id, name). A name several structures share is not guessed:
+        the row is reported."""
+        names = {normalize_name(r.structure) for r in rows if r.structure and not r.errors}
+        if not names:
+            return {}
+        by_name: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for pk, normalized, name in (
+            Structure.objects.for_org(self.organization)
+            .not_deleted()
+            .filter(name_normalized__in=names)
+            .values_list("pk", "name_normalized", "name")
+        ):
+            by_name[normalized].append((pk, name))
+        for row in rows:
+            found = by_name.get(normalize_name(row.structure)) if row.structure else None
+            if found and len(found) > 1 and not row.errors:
+                ids_text = ", ".join(f"n°{pk}" for pk, _name in sorted(found))
+                row.error(
+                    self.structure_header or "", row.structure,
+                    f"Plusieurs structures portent ce nom ({ids_text}) : renommez-les ou "
+                    "liez ce contact à la main.",
+                )  # fmt: skip
+        return {name: found[0] for name, found in by_name.items() if len(found) == 1}
+
+    def _contact_structure_links(self, contact_ids: set[int]) -> tuple[set, set[int]]:
+        """The (contact, structure) links of these contacts, and those with a main one."""
+        pairs: set[tuple[int, int]] = set()
+        mains: set[int] = set()
+        if contact_ids:
+            for contact_id, structure_id, is_main in (
+                ContactStructureLink.objects.for_org(self.organization)
+                .filter(contact_id__in=contact_ids)
+                .values_list("contact_id", "structure_id", "is_main")
+            ):
+                pairs.add((contact_id, structure_id))
+                if is_main:
+                    mains.add(contact_id)
+        return pairs, mains
+
+    def _plan_structure_links(
+        self, plans: list[Plan], structures: dict[str, tuple[int, str]]
+    ) -> None:
+        """Each row's link to its structure: an existing one, or one the file creates
+        (once per name); never twice the same link; the first link of a contact without
+        a main structure becomes its main one. Links are added, never removed."""
+        wanted = [
+            p for p in plans
+            if p.row.structure and p.obj is not None and p.outcome != RowOutcome.ERROR
+            and not p.replan  # the run plans it again, after the earlier chunk's link
+        ]  # fmt: skip
+        if not wanted:
+            return
+        linked, mains = self._contact_structure_links({p.obj.pk for p in wanted if p.obj.pk})
+        seen: set[tuple[Any, Any]] = set()
+        for plan in wanted:
+            row = plan.row
+            name = normalize_name(row.structure)
+            existing = structures.get(name)
+            if existing is not None:
+                ref: Any = existing[0]
+                shown = existing[1]
+            else:
+                ref = self.new_structures.get(name)
+                if ref is None:
+                    ref = self.new_structures[name] = Structure(
+                        organization=self.organization, name=row.structure,
+                        name_normalized=name, created_at=self.now, updated_at=self.now,
+                    )  # fmt: skip
+                shown = ref.name
+            contact_key = plan.obj.pk or id(plan.obj)
+            structure_key = ref if isinstance(ref, int) else name
+            if (plan.obj.pk, structure_key) in linked or (contact_key, structure_key) in seen:
+                continue
+            seen.add((contact_key, structure_key))
+            plan.structure, plan.structure_role = ref, row.structure_role
+            plan.structure_main = contact_key not in mains
+            mains.add(contact_key)
+            # As the contact's history shows a link made by hand (save_structure_link).
+            plan.changes["structure"] = [None, f"{shown} ({row.structure_role or 'lien'})"]
+            if plan.outcome == RowOutcome.UNCHANGED:
+                plan.outcome = RowOutcome.UPDATED
 
     def _load_contacts(self, ids: set[int]) -> dict[int, Contact]:
         """The matched contacts, as in_bulk() would give them, built like `fresh` does:
@@ -893,7 +994,7 @@ class Engine:
             ],
         )
         self._write_external_ids(live, model)
-        events = []
+        events = self._write_structure_links(live) if model is Contact else []
         for plan in live:
             if plan.outcome == RowOutcome.CREATED:
                 action = AuditEvent.Action.CREATE
@@ -906,6 +1007,55 @@ class Engine:
                 continue
             events.append(self._event(plan.obj, action, changes))
         return events
+
+    def _write_structure_links(self, plans: list[Plan]) -> list[AuditEvent]:
+        """The structures the chunk's rows create (once per name for the whole file), then
+        the links; a link someone made since the check is not made twice, nor a second
+        main structure. Returns the structures' audit rows."""
+        wanted = [p for p in plans if p.structure is not None]
+        if not wanted:
+            return []
+        new: dict[str, Structure] = {}
+        for plan in wanted:
+            ref = plan.structure
+            if isinstance(ref, int) or ref.pk is not None:
+                continue
+            if ref.name_normalized in self.structure_ids:
+                continue
+            if ref.name_normalized not in new:
+                new[ref.name_normalized] = ref
+                plan.created_structure = -1  # its id once inserted
+        for structure in new.values():
+            structure.created_at = structure.updated_at = self.now
+        insert(Structure, list(new.values()), ids=True)
+        self.structure_ids.update({key: s.pk for key, s in new.items()})
+        for plan in wanted:
+            ref = plan.structure
+            if isinstance(ref, Structure):
+                plan.structure = ref.pk or self.structure_ids[ref.name_normalized]
+                if plan.created_structure:
+                    plan.created_structure = plan.structure
+        linked, mains = self._contact_structure_links({p.obj.pk for p in wanted})
+        template = ContactStructureLink(organization=self.organization)
+        links = []
+        for plan in wanted:
+            pair = (plan.obj.pk, plan.structure)
+            if pair in linked:
+                plan.structure = None
+                continue
+            linked.add(pair)
+            main = plan.structure_main and plan.obj.pk not in mains
+            if main:
+                mains.add(plan.obj.pk)
+            links.append(
+                fresh(template, contact_id=plan.obj.pk, structure_id=plan.structure,
+                      role=plan.structure_role, is_main=main)
+            )  # fmt: skip
+        insert(ContactStructureLink, links)
+        return [
+            self._event(s, AuditEvent.Action.CREATE, {"name": [None, s.name]})
+            for s in new.values()
+        ]
 
     def _write_external_ids(self, plans: list[Plan], model: type[models.Model]) -> None:
         rows = {}
@@ -1103,6 +1253,10 @@ class Engine:
                 added["external_id"] = plan.row.external_id
             if plan.person_plan is not None:
                 added["contacts"] = [plan.person_plan.obj.pk]
+            if isinstance(plan.structure, int) and plan.outcome != RowOutcome.ERROR:
+                added["structure"] = plan.structure
+            if plan.created_structure:
+                added["structures"] = [plan.created_structure]
             error = plan.outcome == RowOutcome.ERROR
             has_object = plan.obj is not None and plan.obj.pk and not error
             rows.append(

@@ -120,6 +120,13 @@ FIELDS: dict[str, list[ImportField]] = {
            "consentement email", "newsletter", "opt in", "optin", "accepte emailing",
            "abonne newsletter", "inscrit newsletter", "email consent", "rgpd"),
         _f("labels", "Étiquettes", "labels", *LABELS),
+        # The contact's structure, found by its name or created, and the role there.
+        _f("structure", "Structure", "text", "structure principale", "nom de la structure",
+           "societe", "entreprise", "organisme", "employeur", "association", "organisation",
+           "raison sociale", "company", "organization", "organisation name", "employer"),
+        _f("structure_role", "Fonction dans la structure", "text", "fonction", "poste",
+           "role", "job title", "qualite", "fonction dans l association",
+           "fonction dans la structure principale"),
     ],
     "structures": [
         _f("id", "Identifiant Lien", "id", "id lien", "identifiant lien", "lien id"),

@@ -7,9 +7,10 @@ writes them as they are, when nothing they depend on changed in between:
 
 - the import's settings, its custom fields' definitions and the association's labels
   are those the check saw (a fingerprint in the file's header);
-- no contact of the association was created or changed since the check began, except
-  by this run itself (an indexed query on `updated_at` before each chunk, inside the
-  chunk's transaction);
+- no contact of the association (nor structure, when the file has a « Structure »
+  column) was created or changed since the check began, except by this run itself
+  (an indexed query on `updated_at` before each chunk, inside the chunk's
+  transaction);
 - the run starts from its first chunk (a resumed import plans again).
 
 When one of these fails, the run plans again from the rows kept in the file (no need
@@ -41,10 +42,10 @@ from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 
-from lien.contacts.models import Contact
+from lien.contacts.models import Contact, Structure
 from lien.imports.models import Import, ImportTarget, RowOutcome
 
-FORMAT = 1
+FORMAT = 2  # 2: contacts rows carry their structure
 # Writes by others can commit a little after the time they stamp: each chunk's look at
 # what changed reaches back this far before the previous look.
 MARGIN = dt.timedelta(seconds=30)
@@ -243,9 +244,10 @@ class PlanReader:
             self._loader.join()
         self.handle.close()
 
-    def _untouched(self, organization_id: int) -> bool:
-        """No contact changed since the last look but by this run: the ranges of
-        `updated_at` between this run's own stamps, read on the index."""
+    def _untouched(self, organization_id: int, *, structures: bool = False) -> bool:
+        """No contact (and, with `structures`, no structure) changed since the last look
+        but by this run: the ranges of `updated_at` between this run's own stamps, read on
+        the index."""
         look = timezone.now()
         start = self.looked_at - MARGIN
         points = sorted(s for s in self.stamps if s >= start)
@@ -258,12 +260,20 @@ class PlanReader:
             )
         if Contact.objects.filter(ranges, organization_id=organization_id).exists():
             return False
+        # A contacts file with a « Structure » column also depends on the structures.
+        if (
+            structures
+            and Structure.objects.filter(ranges, organization_id=organization_id).exists()
+        ):
+            return False
         self.looked_at = max(self.looked_at, look)
         return True
 
     def plan(self, engine, chunk: SavedChunk) -> list:
         """The chunk's plans: the check's, or planned again from its rows."""
-        if self.valid and not self._untouched(engine.organization.pk):
+        if self.valid and not self._untouched(
+            engine.organization.pk, structures=engine.structure_header is not None
+        ):
             self.valid = False
         if not self.valid:
             rows = [plan.row for plan in chunk.plans]

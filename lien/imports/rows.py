@@ -30,7 +30,7 @@ from django.db import models
 from django.utils import timezone
 
 from lien.contacts import custom_fields
-from lien.contacts.models import Contact, CustomField, Structure
+from lien.contacts.models import Contact, ContactStructureLink, CustomField, Structure
 from lien.core.models import Organization
 from lien.imports import values
 from lien.imports.headers import is_last_first, split_emails, split_full_name
@@ -47,7 +47,8 @@ from lien.payments.models import Campaign, Payment, PaymentKind
 
 CUSTOM_PREFIX = "custom."
 # Keys read by their own step (names split, emails split, country before phones…).
-NOT_NATIVE = {"full_name", "email", "labels", "country", "mobile", "phone", "postal_code"}
+NOT_NATIVE = {"full_name", "email", "labels", "country", "mobile", "phone", "postal_code",
+              "structure", "structure_role"}  # fmt: skip
 CUSTOM_TARGETS = {
     ImportTarget.CONTACTS: CustomField.Target.CONTACT,
     ImportTarget.STRUCTURES: CustomField.Target.STRUCTURE,
@@ -67,7 +68,7 @@ PERSON_KEYS = {
 CONTACT_KEYS = [
     "id", "external_id", "civility", "first_name", "last_name", "full_name", "email", "email2",
     "mobile", "phone", "street", "street2", "postal_code", "city", "country", "birth_date",
-    "preferred_language", "notes", "email_consent", "labels",
+    "preferred_language", "notes", "email_consent", "labels", "structure", "structure_role",
 ]  # fmt: skip
 CONTACT_NATIVE = [k for k in CONTACT_KEYS[3:] if k not in NOT_NATIVE]
 STRUCTURE_KEYS = [
@@ -99,6 +100,8 @@ class CleanRow:
     values: dict[str, Any] = field(default_factory=dict)  # native fields, cleaned
     custom: dict[str, Any] = field(default_factory=dict)  # custom key → stored form
     labels: list[str] = field(default_factory=list)  # label names (contacts, structures)
+    structure: str = ""  # contacts: the name of the structure to link the contact to
+    structure_role: str = ""  # and the contact's role there
     external_id: str = ""
     record_id: int | None = None  # a Lien id column (contacts, structures)
     person: Candidate | None = None  # contacts, or the contact of an interaction/payment
@@ -490,6 +493,21 @@ class RowReader:
                 elif name and name.casefold() not in {n.casefold() for n in row.labels}:
                     row.labels.append(name)
 
+    def _structure_link(self, row: CleanRow, raw: dict) -> None:
+        """A contacts file's « Structure » and « Fonction » columns (found or created, and
+        linked, by the engine); one line of text each, repeated names read once."""
+        for key, model, name in (
+            ("structure", Structure, "name"),
+            ("structure_role", ContactStructureLink, "role"),
+        ):
+            value = self._cell(
+                row, raw, key,
+                lambda v, model=model, name=name: self.text(model, name, " ".join(str(v).split())),
+                self._memo(key),
+            )  # fmt: skip
+            if value:
+                setattr(row, key, value)
+
     def _ids(self, row: CleanRow, raw: dict) -> None:
         if "id" in raw:
             header, text = raw["id"]
@@ -564,6 +582,7 @@ class RowReader:
                       "La date de naissance est dans le futur.")  # fmt: skip
         self._customs(row, raw)
         self._labels(row, raw)
+        self._structure_link(row, raw)
         if not any(raw.get(k) for k in ("first_name", "last_name", "email", "full_name")) and not (
             emails or row.record_id or row.external_id
         ):

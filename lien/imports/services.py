@@ -51,6 +51,7 @@ from django.utils.text import get_valid_filename
 from lien.contacts.models import (
     Contact,
     ContactLabel,
+    ContactStructureLink,
     ExternalId,
     Group,
     GroupMembership,
@@ -883,6 +884,7 @@ def _touched(imp: Import) -> _Touched:
         elif row.before or row.added:
             updated[model].add(row.object_id)
         created[Contact].update(row.added.get("contacts", []))
+        created[Structure].update(row.added.get("structures", []))
     updated[model] -= created[model]
     return _Touched(rows, created, updated)
 
@@ -931,6 +933,7 @@ def undo_blockers(
                     f"{timezone.localtime(event.created_at):%d/%m/%Y à %H:%M} par "
                     f"{event.actor_display}."
                 )
+    blockers += _structure_link_blockers(organization, touched)
     contacts = sorted(touched.created.get(Contact, set()))
     if contacts:
         payment_ct = ContentType.objects.get_for_model(Payment)
@@ -966,6 +969,36 @@ def undo_blockers(
             for pk, contact_id in interactions:
                 blockers.append(
                     f"L'interaction n°{pk} a été ajoutée depuis au contact n°{contact_id}."
+                )
+    return blockers
+
+
+def _structure_links_made(touched: _Touched) -> set[tuple[int, int]]:
+    """The (contact, structure) links a contacts import made."""
+    return {(row.object_id, row.added["structure"]) for row in touched.rows
+            if row.added.get("structure")}  # fmt: skip
+
+
+def _structure_link_blockers(organization: Organization, touched: _Touched) -> list[str]:
+    """A structure the import created that someone has since linked another contact to
+    (its deletion would take that link away)."""
+    created = sorted(touched.created.get(Structure, set()))
+    if not created:
+        return []
+    made = _structure_links_made(touched)
+    blockers: list[str] = []
+    for part in _batches(created):
+        links = (
+            ContactStructureLink.objects.for_org(organization)
+            .filter(structure_id__in=part)
+            .values_list("contact_id", "structure_id", "structure__name")
+            .order_by("structure_id", "contact_id")
+        )
+        for contact_id, structure_id, name in links:
+            if (contact_id, structure_id) not in made and len(blockers) < 50:
+                blockers.append(
+                    f"La structure « {name} » (n°{structure_id}) a été liée depuis au "
+                    f"contact n°{contact_id}."
                 )
     return blockers
 
@@ -1080,6 +1113,29 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
                 source=imp.source, content_type=ContentType.objects.get_for_model(model),
                 external_id__in=external,
             ).delete()  # fmt: skip
+        # The links to structures the rows added to existing contacts (those of the
+        # contacts and structures it created go with them).
+        made = {
+            (contact_id, structure_id)
+            for contact_id, structure_id in _structure_links_made(touched)
+            if contact_id not in touched.created.get(Contact, set())
+        }
+        by_contact = sorted({contact_id for contact_id, _s in made})
+        for part in _batches(by_contact):
+            links = ContactStructureLink.objects.for_org(organization).filter(
+                contact_id__in=part
+            )
+            ids = []
+            for pk, contact_id, structure_id, name in links.values_list(
+                "pk", "contact_id", "structure_id", "structure__name"
+            ):
+                if (contact_id, structure_id) in made:
+                    ids.append(pk)
+                    events.append(
+                        event(Contact, contact_id, f"Contact n°{contact_id}",
+                              AuditEvent.Action.UPDATE, {"structure": [name, None]})
+                    )  # fmt: skip
+            ContactStructureLink.objects.for_org(organization).filter(pk__in=ids).delete()
     # 3. Delete what the import created: payments (with their periods, interactions and
     # labels), interactions, then records and the contacts made for them.
     deleted = 0
