@@ -25,10 +25,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ADMIN = "admin@amis-du-parc.fr"
 CSV = (
-    "Prénom;Nom;E-mail;Code postal;Ville;Tél. portable;Régime\r\n"
-    "Hélène;Lefèvre;helene@example.org;69003;Lyon;06 12 34 56 78;Végétarien\r\n"
-    "François;Dupré;francois.dupre@;75011;Paris;;\r\n"
-    "Inès;Benali;ines@example.org;38080;L’Isle-d’Abeau;07 11 22 33 44;veggie\r\n"
+    "Prénom;Nom;E-mail;Code postal;Ville;Tél. portable;Régime;Société\r\n"
+    "Hélène;Lefèvre;helene@example.org;69003;Lyon;06 12 34 56 78;Végétarien;Mairie de Lyon\r\n"
+    "François;Dupré;francois.dupre@;75011;Paris;;;\r\n"
+    "Inès;Benali;ines@example.org;38080;L’Isle-d’Abeau;07 11 22 33 44;veggie;\r\n"
 )
 
 
@@ -87,6 +87,7 @@ def test_import_a_french_csv_with_one_bad_email(browsing):
     expect(page.get_by_label("Champ pour « Prénom »")).to_have_value("first_name")
     expect(page.get_by_label("Champ pour « E-mail »")).to_have_value("email")
     expect(page.get_by_label("Champ pour « Tél. portable »")).to_have_value("mobile")
+    expect(page.get_by_label("Champ pour « Société »")).to_have_value("structure")
     # « Créer un champ personnalisé… » shows its name and type, then hides them again
     new_field = page.locator("#new-4")
     expect(new_field).to_be_hidden()
@@ -131,10 +132,11 @@ def test_import_a_french_csv_with_one_bad_email(browsing):
     assert download.suggested_filename == "adhérents-rejets.csv"
     rows = rejected_rows(download)
     assert rows[0] == [
-        "Prénom", "Nom", "E-mail", "Code postal", "Ville", "Tél. portable", "Régime", "Erreur"
+        "Prénom", "Nom", "E-mail", "Code postal", "Ville", "Tél. portable", "Régime", "Société",
+        "Erreur",
     ]  # fmt: skip
     assert rows[1][:5] == ["François", "Dupré", "francois.dupre@", "75011", "Paris"]
-    assert rows[1][7].startswith("ligne 3, colonne « E-mail » :")
+    assert rows[1][8].startswith("ligne 3, colonne « E-mail » :")
     assert sorted(Contact.objects.for_org(organization).values_list("first_name", flat=True)) == [
         "Hélène",
         "Inès",
@@ -143,6 +145,10 @@ def test_import_a_french_csv_with_one_bad_email(browsing):
     ines = Contact.objects.for_org(organization).get(first_name="Inès")
     assert ines.custom == {"regime": "Végétarien"}
     assert list(ines.label_links.values_list("label__name", flat=True)) == [label.name]
+    helene = Contact.objects.for_org(organization).get(first_name="Hélène")
+    assert list(helene.structure_links.values_list("structure__name", "is_main")) == [
+        ("Mairie de Lyon", True)
+    ]
 
     # The imports list shows it
     page.get_by_role("link", name="Imports", exact=True).first.click()
