@@ -1220,3 +1220,27 @@ def test_a_structure_created_after_the_check_is_linked_not_created_twice(org, ac
     assert outcome["plans"] == "again"
     assert list(Structure.objects.for_org(org).values_list("pk", flat=True)) == [made.pk]
     assert _links(org) == [("", "Les amis", "", True)]
+
+
+@pytest.mark.django_db
+def test_the_look_at_changed_contacts_skips_exactly_the_runs_own_stamps(org, actor):
+    """`_contacts_changed`: a contact stamped at `start` or between the run's stamps is a
+    change by someone else; one stamped at a stamp, or before `start`, is not."""
+    jean = contacts.create_contact(organization=org, actor=actor, data={"last_name": "Jean"})
+    start = timezone.now() - dt.timedelta(minutes=10)
+    stamps = [start + dt.timedelta(minutes=m) for m in (1, 2, 3)] + [
+        start + dt.timedelta(minutes=3, microseconds=1)
+    ]
+    cases = [
+        (start - dt.timedelta(microseconds=1), False),
+        (start, True),
+        (stamps[0], False),
+        (stamps[0] + dt.timedelta(microseconds=1), True),
+        (stamps[2], False),
+        (stamps[3], False),
+        (stamps[2] + dt.timedelta(seconds=30), True),
+    ]
+    for stamped, changed in cases:
+        Contact.objects.filter(pk=jean.pk).update(updated_at=stamped)
+        assert plans._contacts_changed(org.pk, start, stamps) is changed, stamped
+        assert plans._contacts_changed(org.pk, start, []) is (stamped >= start), stamped

@@ -251,20 +251,16 @@ class PlanReader:
         look = timezone.now()
         start = self.looked_at - MARGIN
         points = sorted(s for s in self.stamps if s >= start)
-        ranges = Q(updated_at__gt=points[-1]) if points else Q(updated_at__gte=start)
-        for low, high in zip([start, *points], points, strict=False):
-            ranges |= (
-                Q(updated_at__gte=low, updated_at__lt=high)
-                if low == start
-                else Q(updated_at__gt=low, updated_at__lt=high)
-            )
-        if Contact.objects.filter(ranges, organization_id=organization_id).exists():
+        if _contacts_changed(organization_id, start, points):
             return False
-        # A contacts file with a « Structure » column also depends on the structures.
+        # A contacts file with a « Structure » column also depends on the structures
+        # (no index on their `updated_at`: one pass over the association's structures).
         if (
             structures
-            and Structure.objects.filter(ranges, organization_id=organization_id).exists()
-        ):
+            and Structure.objects.filter(organization_id=organization_id, updated_at__gte=start)
+            .exclude(updated_at__in=points)
+            .exists()
+        ):  # fmt: skip
             return False
         self.looked_at = max(self.looked_at, look)
         return True
@@ -297,6 +293,37 @@ class PlanReader:
 
     def wrote(self, now: dt.datetime) -> None:
         self.stamps.append(now)
+
+
+def _contacts_changed(
+    organization_id: int, start: dt.datetime, points: list[dt.datetime]
+) -> bool:
+    """A contact whose `updated_at` is at or after `start` but none of `points` (this
+    run's own stamps): the ranges between the points, each read on the index. On
+    PostgreSQL, one statement planned once whatever the number of ranges (an OR of a
+    hundred ranges, rebuilt and planned before each chunk, cost a second per 100,000
+    rows); elsewhere, that OR."""
+    if connection.vendor == "postgresql":
+        # Half-open ranges (low, high): `start` itself is in (start − 1 µs, …).
+        lows = [start - dt.timedelta(microseconds=1), *points]
+        highs = [*points, dt.datetime.max.replace(tzinfo=dt.UTC)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM unnest(%s::timestamptz[], %s::timestamptz[])"
+                " AS r(low, high) WHERE EXISTS (SELECT 1 FROM contacts_contact c"
+                " WHERE c.organization_id = %s AND c.updated_at > r.low"
+                " AND c.updated_at < r.high))",
+                [lows, highs, organization_id],
+            )
+            return cursor.fetchone()[0]
+    ranges = Q(updated_at__gt=points[-1]) if points else Q(updated_at__gte=start)
+    for low, high in zip([start, *points], points, strict=False):
+        ranges |= (
+            Q(updated_at__gte=low, updated_at__lt=high)
+            if low == start
+            else Q(updated_at__gt=low, updated_at__lt=high)
+        )
+    return Contact.objects.filter(ranges, organization_id=organization_id).exists()
 
 
 def read_error_counts(rows: list[Any]) -> list[int]:
