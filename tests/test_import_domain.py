@@ -1181,6 +1181,12 @@ def test_a_contacts_file_links_each_contact_to_its_structure_found_or_created_on
         "Asso du quartier", "Mairie de Lyon",
     ]  # fmt: skip
     assert _links(org) == [("Jean", "Asso du quartier", "Trésorier", True)]
+    [unlinked] = AuditEvent.objects.for_org(org).filter(
+        target_id=jean.pk, actor_label=f"Annulation de l'import n°{imp.pk}"
+    )
+    assert (unlinked.target_repr, unlinked.changes) == (
+        "Jean Dupont", {"structure": ["Mairie de Lyon", None]}
+    )
 
 
 @pytest.mark.django_db

@@ -1146,6 +1146,7 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
             links = ContactStructureLink.objects.for_org(organization).filter(
                 contact_id__in=part
             )
+            shown = dict(_reprs(Contact, organization, part))  # names, one query
             ids = []
             for pk, contact_id, structure_id, name in links.values_list(
                 "pk", "contact_id", "structure_id", "structure__name"
@@ -1153,7 +1154,7 @@ def undo_import(*, organization: Organization, actor: Actor, imp: Import) -> dic
                 if (contact_id, structure_id) in made:
                     ids.append(pk)
                     events.append(
-                        event(Contact, contact_id, f"Contact n°{contact_id}",
+                        event(Contact, contact_id, shown[contact_id],
                               AuditEvent.Action.UPDATE, {"structure": [name, None]})
                     )  # fmt: skip
             ContactStructureLink.objects.for_org(organization).filter(pk__in=ids).delete()
