@@ -187,6 +187,19 @@ def test_templates_are_offered_for_the_same_headers(api):
 
 
 @pytest.mark.django_db
+def test_a_column_or_id_that_is_not_ascii_digits_is_refused_not_a_500(api):
+    """« 4³ » is digits to str.isdigit() but not to int() (schemathesis found it)."""
+    response = api.post(
+        "/api/v1/import-templates/",
+        {"name": "Essai", "target": "contacts", "headers": ["Prénom", "Nom"],
+         "mapping": {"4³": "first_name"}},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json() == {"mapping": ["Colonne inconnue : « 4³ »."]}
+
+
+@pytest.mark.django_db
 def test_applying_a_template_by_id(api):
     template = api.post(
         "/api/v1/import-templates/",

@@ -148,7 +148,7 @@ def _sync_job(request: HttpRequest) -> Job | None:
     Looking for the running one is what makes the progress bar survive a reload or a
     later visit."""
     named = request.GET.get("tache", "")
-    if named.isdigit():
+    if named.isascii() and named.isdigit() and len(named) < 19:
         job = get_job(request, int(named))
         if job.kind == SYNC_JOB_KIND:
             return job

@@ -350,7 +350,7 @@ def _clean_options(organization: Organization, options: dict[str, Any]) -> dict[
     policy = options.get("update_policy") or UpdatePolicy.FILL
     if policy not in UpdatePolicy.values:
         errors["update_policy"] = [f"Règle de mise à jour inconnue : « {policy} »."]
-    labels = [int(pk) for pk in options.get("labels") or [] if str(pk).isdigit()]
+    labels = [int(pk) for pk in options.get("labels") or [] if is_id(pk)]
     if len(labels) != len(options.get("labels") or []):
         errors["labels"] = ["Les étiquettes se donnent par leur identifiant."]
     found = set(
@@ -361,11 +361,11 @@ def _clean_options(organization: Organization, options: dict[str, Any]) -> dict[
     group = options.get("group")
     if group not in (None, ""):
         if (
-            not str(group).isdigit()
+            not is_id(group)
             or not Group.objects.for_org(organization).filter(pk=int(group)).exists()
         ):
             errors["group"] = ["Groupe inconnu dans votre association."]
-        group = int(group) if str(group).isdigit() else None
+        group = int(group) if is_id(group) else None
     if errors:
         raise ValidationError(errors)
     return {
@@ -376,12 +376,19 @@ def _clean_options(organization: Organization, options: dict[str, Any]) -> dict[
     }
 
 
+def is_id(value: Any) -> bool:
+    """A whole number as an id or a column number is written: ASCII digits that fit a
+    bigint (« 4³ » is a digit string to str.isdigit, and int() refuses it)."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
 def _clean_mapping(imp: Import, mapping: dict[str, Any], transforms: dict[str, Any]) -> dict:
     width = len(imp.headers)
     cleaned: dict[str, str] = {}
     errors = []
     for column, key in (mapping or {}).items():
-        if not str(column).isdigit() or int(column) >= max(width, 1):
+        if not is_id(column) or int(column) >= max(width, 1):
             errors.append(f"Colonne inconnue : « {column} ».")
             continue
         if key:

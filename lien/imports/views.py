@@ -237,7 +237,7 @@ def import_template_apply(request: HttpRequest, pk: int) -> HttpResponse:
     _may_write(request, imp.target)
     template = get_object_or_404(
         MappingTemplate.objects.for_org(request.organization), pk=request.POST.get("template")
-        if str(request.POST.get("template", "")).isdigit() else 0,
+        if services.is_id(request.POST.get("template", "")) else 0,
     )  # fmt: skip
     try:
         services.configure_import(organization=request.organization, imp=imp, template=template)
