@@ -665,7 +665,7 @@ def check_import(*, imp: Import, progress: Progress | None = None) -> dict[str, 
                 for outcome, count in _counts(plans).items():
                     totals[outcome] += count
                 # `fresh` copies of one template: ImportRow() per error row (its foreign
-                # keys set through their descriptors) was a tenth of a check of 13 % errors.
+                # keys set through their descriptors) was 2.5 s of a profiled 100,000-row check.
                 insert(
                     ImportRow,
                     [
